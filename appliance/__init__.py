@@ -1,0 +1,8 @@
+"""Call-center telephony appliance firmware."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("appliance")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+src"

@@ -1,0 +1,46 @@
+"""appliancectl entry point and its top-level group."""
+
+from __future__ import annotations
+
+import click
+
+from appliance import __version__
+from appliance.cli.common import Context
+from appliance.cli.config import config_group
+from appliance.cli.db import db_group
+from appliance.cli.status import status
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Exit codes: 0 ok; 1 failed; 2 bad usage or input; 3 daemon not running or not "
+    "answering; 4 refused (invalid configuration, failed integrity check).",
+)
+@click.option(
+    "--config",
+    "config_option",
+    envvar="APPLIANCE_CONFIG",
+    metavar="FILE",
+    help="Configuration file [env APPLIANCE_CONFIG; default /etc/appliance/appliance.toml].",
+)
+@click.version_option(__version__, prog_name="appliancectl")
+@click.pass_context
+def cli(ctx: click.Context, config_option: str | None) -> None:
+    """Administer the appliance: status, configuration, database.
+
+    Example: appliancectl status --json
+    """
+    ctx.obj = Context(config_option)
+
+
+cli.add_command(status)
+cli.add_command(config_group)
+cli.add_command(db_group)
+
+
+def main() -> None:
+    cli(prog_name="appliancectl")
+
+
+if __name__ == "__main__":
+    main()

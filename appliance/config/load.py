@@ -1,0 +1,94 @@
+"""Read, validate and cross-check a configuration file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections import Counter
+from collections.abc import Mapping
+
+from appliance.config.errors import ConfigError, ConfigErrors
+from appliance.config.locate import LineLocator
+from appliance.config.schema import ApplianceConfig
+from appliance.config.validate import KeyPath, Problem, build, dotted
+
+DEFAULT_PATH = "/etc/appliance/appliance.toml"
+ENV_VAR = "APPLIANCE_CONFIG"
+
+
+def config_path_from(option: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """``--config`` wins, then ``$APPLIANCE_CONFIG``, then the default path."""
+    env = os.environ if environ is None else environ
+    return option or env.get(ENV_VAR) or DEFAULT_PATH
+
+
+def _cross_check(config: ApplianceConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    tables: list[tuple[str, list[tuple[str, str]]]] = [
+        ("spans", [(s.name, s.address) for s in config.rig.spans]),
+        ("ports", [(p.name, p.address) for p in config.rig.ports]),
+    ]
+    for table, entries in tables:
+        seen = Counter(name for name, _ in entries)
+        for index, (name, _) in enumerate(entries):
+            if seen[name] > 1:
+                problems.append(Problem(("rig", table, index, "name"), f"duplicate name {name!r}"))
+    addresses = Counter(address for _, entries in tables for _, address in entries)
+    for table, entries in tables:
+        for index, (_, address) in enumerate(entries):
+            if addresses[address] > 1:
+                problems.append(
+                    Problem(("rig", table, index, "address"), f"address {address!r} is used twice")
+                )
+    return problems
+
+
+def load_config_text(text: str, filename: str = "<config>") -> ApplianceConfig:
+    """Validate TOML ``text``; raise :class:`ConfigErrors` with every problem found."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message ends with "(at line L, column C)"
+        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        raise ConfigErrors([ConfigError(filename, line, "", f"TOML syntax: {exc}")]) from exc
+    problems: list[Problem] = []
+    config = build(ApplianceConfig, data, (), problems)
+    if not problems:
+        problems.extend(_cross_check(config))
+    if problems:
+        locator = LineLocator(text)
+        raise ConfigErrors([_to_error(filename, locator, p.path, p.message) for p in problems])
+    return config
+
+
+def _to_error(filename: str, locator: LineLocator, path: KeyPath, message: str) -> ConfigError:
+    return ConfigError(filename, locator.line_of(path), dotted(path), message)
+
+
+def _line_from_message(message: str) -> int:
+    marker = "at line "
+    if marker in message:
+        tail = message.split(marker, 1)[1]
+        digits = "".join(ch for ch in tail.split(",", 1)[0] if ch.isdigit())
+        if digits:
+            return int(digits)
+    return 1
+
+
+def load_config(path: str) -> ApplianceConfig:
+    """Read and validate the file at ``path``; unreadable files are reported like errors."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise ConfigErrors(
+            [ConfigError(path, 0, "", f"cannot read: {exc.strerror or exc}")]
+        ) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigErrors(
+            [ConfigError(path, line, "", "not UTF-8 text (TOML files must be UTF-8)")]
+        ) from exc
+    return load_config_text(text, path)

@@ -1,0 +1,1 @@
+"""Daemon runtime shared by appliance-telephonyd and appliance-powerd."""

@@ -1,0 +1,277 @@
+"""The asyncio service both daemons are built on.
+
+A daemon is a :class:`Service` plus :class:`Component` objects (cards,
+signalling, media, power policy ...). The service owns what every daemon
+needs: configuration loading and reload, the database, the control socket and
+its event stream, systemd notification and watchdog, structured logging and
+signal handling. ``SIGTERM`` stops it gracefully within ``stop_timeout``;
+``SIGHUP`` reloads the configuration file and keeps the running one if the
+new file is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import sqlite_utils
+
+from appliance import __version__
+from appliance.config import ApplianceConfig, ConfigErrors, config_path_from, load_config
+from appliance.config.validate import to_plain
+from appliance.runtime.clock import Clock, RealClock
+from appliance.runtime.control import ControlError, ControlServer
+from appliance.runtime.events import EventBus
+from appliance.runtime.logs import setup_logging
+from appliance.runtime.notify import notify, watchdog_interval
+from appliance.store import StoreError, open_database
+
+log = logging.getLogger("appliance.runtime")
+
+DaemonName = Literal["telephonyd", "powerd"]
+
+
+class Component:
+    """A part of a daemon with a life cycle; override what you need."""
+
+    name = "component"
+
+    async def start(self, service: Service) -> None:
+        """Open devices, register control methods; called once, in order."""
+
+    async def stop(self) -> None:
+        """Release everything; must be safe to call twice and after a failed start."""
+
+    async def reconfigure(self, config: ApplianceConfig) -> None:
+        """Take a new, already validated configuration."""
+
+    def status(self) -> dict[str, Any]:
+        return {}
+
+    def healthy(self) -> bool:
+        return True
+
+
+class Service:
+    """One daemon process: configuration, database, control socket, components."""
+
+    def __init__(
+        self,
+        name: DaemonName,
+        config_path: str,
+        config: ApplianceConfig,
+        components: Sequence[Component] = (),
+        clock: Clock | None = None,
+    ) -> None:
+        self.name = name
+        self.config_path = config_path
+        self.config = config
+        self.clock: Clock = clock or RealClock()
+        self.bus = EventBus(self.clock.time)
+        self.components = list(components)
+        self.control = ControlServer(config.control_socket(name), self.bus)
+        self.db: sqlite_utils.Database | None = None
+        self.state = "starting"
+        self.started_at = time.time()
+        self._stopping = asyncio.Event()
+        self._watchdog_task: asyncio.Task[None] | None = None
+        self.control.register("status", self._status)
+        self.control.register("config.apply", self._config_apply)
+        self.control.register("config.show", self._config_show)
+
+    # -- life cycle -----------------------------------------------------
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+        loop.add_signal_handler(signal.SIGINT, self.request_stop)
+        loop.add_signal_handler(
+            signal.SIGHUP, lambda: asyncio.ensure_future(self.reload_from_file())
+        )
+        try:
+            await self._start()
+        except (StoreError, ControlError, OSError) as exc:
+            log.error("cannot start: %s", exc, extra={"daemon": self.name})
+            await self._shutdown()
+            return 1
+        await self._stopping.wait()
+        try:
+            await asyncio.wait_for(self._shutdown(), self.config.daemon(self.name).stop_timeout)
+        except TimeoutError:
+            log.error("graceful stop took too long; exiting anyway", extra={"daemon": self.name})
+            return 1
+        return 0
+
+    async def _start(self) -> None:
+        notify(STATUS="starting")
+        self.db = open_database(self.config.paths.database_path)
+        self.record_service_event("start", {"version": __version__, "pid": os.getpid()})
+        await self.control.start()
+        for component in self.components:
+            await component.start(self)
+        self.state = "running"
+        interval = watchdog_interval()
+        if interval:
+            self._watchdog_task = asyncio.create_task(self._pet_watchdog(interval))
+        notify(READY=1, STATUS=f"running; control socket {self.control.path}")
+        self.record_service_event("ready", {})
+        self.bus.publish("service.ready", daemon=self.name)
+        log.info("ready", extra={"daemon": self.name, "socket": self.control.path})
+
+    def request_stop(self) -> None:
+        if not self._stopping.is_set():
+            log.info("stopping", extra={"daemon": self.name})
+            self.state = "stopping"
+            notify(STOPPING=1, STATUS="stopping")
+            self._stopping.set()
+
+    async def _shutdown(self) -> None:
+        self.bus.publish("service.stopping", daemon=self.name)
+        if self._watchdog_task:
+            self._watchdog_task.cancel()
+        for component in reversed(self.components):
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("component failed to stop", extra={"component": component.name})
+        await self.control.stop()
+        if self.db is not None:
+            self.record_service_event("stop", {})
+            self.db.conn.close()
+            self.db = None
+        self.state = "stopped"
+
+    def healthy(self) -> bool:
+        return self.state == "running" and all(c.healthy() for c in self.components)
+
+    async def _pet_watchdog(self, interval: float) -> None:
+        # sd_watchdog_enabled(3): pet at half the period or faster; only while healthy,
+        # so a wedged component makes systemd restart us
+        period = interval * self.config.daemon(self.name).watchdog_fraction
+        while True:
+            if self.healthy():
+                notify(WATCHDOG=1)
+            await asyncio.sleep(period)
+
+    # -- configuration ----------------------------------------------------
+    async def apply_config(self, new_config: ApplianceConfig, source: str) -> None:
+        for component in self.components:
+            await component.reconfigure(new_config)
+        self.config = new_config
+        self.record_service_event("reload", {"source": source})
+        self.bus.publish("service.reload", daemon=self.name, source=source)
+        log.info("configuration applied", extra={"daemon": self.name, "source": source})
+
+    async def reload_from_file(self, path: str | None = None) -> dict[str, Any]:
+        source = path or self.config_path
+        notify(RELOADING=1, MONOTONIC_USEC=int(time.monotonic() * 1e6))
+        try:
+            new_config = load_config(source)
+        except ConfigErrors as exc:
+            errors = [e.as_dict() for e in exc.errors]
+            self.record_service_event("reload-refused", {"source": source, "errors": errors})
+            self.bus.publish(
+                "service.reload_refused", daemon=self.name, source=source, errors=errors
+            )
+            for error in exc.errors:
+                log.error(
+                    "configuration refused: %s",
+                    error,
+                    extra={"daemon": self.name, "file": error.file, "line": error.line},
+                )
+            notify(READY=1, STATUS="running; last reload refused")
+            raise ControlError(
+                "config-invalid",
+                f"{source}: {len(errors)} error(s); running configuration kept",
+                {"errors": errors},
+            ) from exc
+        await self.apply_config(new_config, source)
+        notify(READY=1, STATUS=f"running; reloaded {source}")
+        return {"applied": source}
+
+    async def _config_apply(self, params: dict[str, Any]) -> dict[str, Any]:
+        path = params.get("path", self.config_path)
+        if not isinstance(path, str):
+            raise ControlError("bad-params", "'path' must be a string")
+        return await self.reload_from_file(path)
+
+    async def _config_show(self, params: dict[str, Any]) -> Any:
+        return to_plain(self.config)
+
+    # -- status and records -------------------------------------------------
+    def hardware(self) -> dict[str, Any]:
+        rig = self.config.rig
+        return {
+            "spans": [{"name": s.name, "address": s.address} for s in rig.spans],
+            "ports": [{"name": p.name, "kind": p.kind, "address": p.address} for p in rig.ports],
+            "board": rig.board,
+            "ups": rig.ups,
+            "watchdog": rig.watchdog,
+        }
+
+    async def _status(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "daemon": self.name,
+            "state": self.state,
+            "healthy": self.healthy(),
+            "version": __version__,
+            "pid": os.getpid(),
+            "uptime": round(time.time() - self.started_at, 3),
+            "config": self.config_path,
+            "hardware": self.hardware(),
+            "components": {c.name: c.status() for c in self.components},
+            "subscribers": self.bus.subscriber_count,
+        }
+
+    def record_service_event(self, event: str, detail: dict[str, Any]) -> None:
+        if self.db is None:
+            return
+        self.db.table("service_events").insert(
+            {
+                "at": self.clock.time(),
+                "daemon": self.name,
+                "event": event,
+                "detail": json.dumps(detail),
+            }
+        )
+
+
+def daemon_main(name: DaemonName, components_for: Any, argv: Sequence[str] | None = None) -> int:
+    """Entry point shared by both daemons: parse arguments, load config, run the service.
+
+    ``components_for(config)`` returns the daemon's components.
+    """
+    parser = argparse.ArgumentParser(
+        prog=f"appliance-{name}", description=f"appliance-{name} daemon"
+    )
+    parser.add_argument(
+        "--config",
+        help="configuration file (default $APPLIANCE_CONFIG or /etc/appliance/appliance.toml)",
+    )
+    args = parser.parse_args(argv)
+    path = config_path_from(args.config)
+    setup_logging(f"appliance-{name}")
+    try:
+        config = load_config(path)
+    except ConfigErrors as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"appliance-{name}: configuration refused; not starting", file=sys.stderr)
+        return 2
+    setup_logging(f"appliance-{name}", config.logging.level, config.logging.target)
+    service = Service(name, path, config, components_for(config))
+
+    async def main() -> int:
+        return await service.run()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(main())
+    return 0

@@ -1,0 +1,1 @@
+"""Hardware-in-the-loop: simulators behind every driver seam, traffic, rigs, scenarios."""

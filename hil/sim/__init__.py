@@ -1,0 +1,9 @@
+"""Simulated devices, one module per device, each runnable as its own process.
+
+``DEVICES`` maps the device name used in rig files to the module whose
+``main(argv)`` runs it (see :mod:`hil.sim.process`).
+"""
+
+DEVICES: dict[str, str] = {
+    "loopplug": "hil.sim.loopplug",
+}

@@ -1,0 +1,122 @@
+"""A loop plug: the simplest test instrument, sending back whatever it receives.
+
+On a telephony bench a loop plug closes a line on itself so a technician can
+prove a path end to end. This one listens on a SOCK_SEQPACKET socket
+(``RUN_DIR/NAME.sock``) and returns every message unchanged, optionally after
+a delay; fault injection drops every Nth message. It proves the hil process
+plumbing (start, control socket, fault injection, clean stop) and serves as a
+loopback for driver tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+from appliance.runtime.control import ControlError, ControlServer
+from hil.sim.process import SimulatedDevice, run_device
+
+MAX_MESSAGE = 65536
+
+
+class LoopPlug(SimulatedDevice):
+    device = "loopplug"
+
+    def __init__(self, name: str, run_dir: str, options: dict[str, Any]) -> None:
+        super().__init__(name, run_dir, options)
+        self.delay = float(options.get("delay", 0.0))
+        self.drop_every = int(options.get("drop_every", 0))
+        self.received = 0
+        self.echoed = 0
+        self.dropped = 0
+        self._listener: socket.socket | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def register(self, control: ControlServer) -> None:
+        control.register("fault", self._fault)
+
+    async def _fault(self, params: dict[str, Any]) -> dict[str, Any]:
+        drop_every = params.get("drop_every", self.drop_every)
+        delay = params.get("delay", self.delay)
+        if not isinstance(drop_every, int) or drop_every < 0:
+            raise ControlError(
+                "bad-params", "'drop_every' must be an integer >= 0 (0 = never drop)"
+            )
+        if not isinstance(delay, int | float) or not 0 <= delay <= 10:
+            raise ControlError("bad-params", "'delay' must be a number of seconds from 0 to 10")
+        self.drop_every, self.delay = drop_every, float(delay)
+        return {"drop_every": self.drop_every, "delay": self.delay}
+
+    async def start(self) -> None:
+        path = self.path("sock")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        listener.bind(path)
+        listener.listen(8)
+        listener.setblocking(False)
+        self._listener = listener
+        self._spawn(self._accept())
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _accept(self) -> None:
+        loop = asyncio.get_running_loop()
+        assert self._listener is not None
+        while True:
+            peer, _ = await loop.sock_accept(self._listener)
+            peer.setblocking(False)
+            self._spawn(self._echo(peer))
+
+    async def _echo(self, peer: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        with peer:
+            while True:
+                try:
+                    message = await loop.sock_recv(peer, MAX_MESSAGE)
+                except ConnectionError:
+                    return
+                if not message:
+                    return
+                self.received += 1
+                if self.drop_every and self.received % self.drop_every == 0:
+                    self.dropped += 1
+                    continue
+                if self.delay:
+                    await asyncio.sleep(self.delay)
+                await loop.sock_sendall(peer, message)
+                self.echoed += 1
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path("sock"))
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "echoed": self.echoed,
+            "dropped": self.dropped,
+            "drop_every": self.drop_every,
+            "delay": self.delay,
+        }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_device(LoopPlug, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

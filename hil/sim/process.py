@@ -1,0 +1,116 @@
+"""Running one simulated device as a process with its own control socket.
+
+Every simulator process is started as
+``python -m hil.sim.<device> --name NAME --run-dir DIR [--options JSON]``.
+It listens on ``DIR/NAME.ctl`` (JSON lines, the same protocol as the
+daemons' control sockets: docs/control-protocol.md) with at least ``ping``
+and ``status``, plus whatever its device offers (fault injection, scripted
+callers, mains on/off ...), and stops cleanly on SIGTERM or SIGINT, removing
+its sockets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from appliance.runtime.control import ControlServer
+from appliance.runtime.events import EventBus
+from appliance.runtime.logs import setup_logging
+
+
+class SimulatedDevice:
+    """Base of a simulated device hosted by :func:`run_device`."""
+
+    device = "device"
+
+    def __init__(self, name: str, run_dir: str, options: dict[str, Any]) -> None:
+        self.name = name
+        self.run_dir = run_dir
+        self.options = options
+        self.bus: EventBus | None = None
+
+    def path(self, suffix: str) -> str:
+        """A socket or file path for this device inside the run directory."""
+        return os.path.join(self.run_dir, f"{self.name}.{suffix}")
+
+    def register(self, control: ControlServer) -> None:
+        """Add the device's own control methods."""
+
+    async def start(self) -> None:
+        """Open the device's sockets and start its activity."""
+
+    async def stop(self) -> None:
+        """Close everything and remove the device's sockets; safe to call twice."""
+
+    def status(self) -> dict[str, Any]:
+        return {}
+
+
+def control_path(run_dir: str, name: str) -> str:
+    return os.path.join(run_dir, f"{name}.ctl")
+
+
+async def serve_device(device: SimulatedDevice, stop: asyncio.Event) -> None:
+    bus = EventBus(time.time)
+    device.bus = bus
+    control = ControlServer(control_path(device.run_dir, device.name), bus)
+    started = time.monotonic()
+
+    async def status(params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "name": device.name,
+            "device": device.device,
+            "pid": os.getpid(),
+            "uptime": round(time.monotonic() - started, 3),
+            **device.status(),
+        }
+
+    control.register("status", status)
+    device.register(control)
+    await device.start()
+    try:
+        await control.start()
+        await stop.wait()
+    finally:
+        await control.stop()
+        await device.stop()
+
+
+def run_device(
+    factory: Callable[[str, str, dict[str, Any]], SimulatedDevice],
+    argv: Sequence[str] | None = None,
+) -> int:
+    """The ``main`` of a simulator module."""
+    parser = argparse.ArgumentParser(description="hil simulated device")
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--run-dir", required=True)
+    parser.add_argument("--options", default="{}", help="device options as a JSON object")
+    args = parser.parse_args(argv)
+    setup_logging(f"hil-{args.name}")
+    try:
+        options = json.loads(args.options)
+        if not isinstance(options, dict):
+            raise ValueError("not an object")
+    except ValueError as exc:
+        parser.error(f"--options: not a JSON object: {exc}")
+    os.makedirs(args.run_dir, exist_ok=True)
+    device = factory(args.name, args.run_dir, options)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve_device(device, stop)
+
+    asyncio.run(main())
+    logging.getLogger("hil.sim").info("stopped", extra={"device": args.name})
+    return 0

@@ -1,0 +1,92 @@
+"""`make run` starts the daemons and the rig, answers status, and Ctrl-C leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = child.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == parent:
+                child_pid = int(child.parent.name)
+                if child_pid not in found:
+                    found.add(child_pid)
+                    frontier.append(child_pid)
+    return found
+
+
+def test_make_run_starts_everything_and_ctrl_c_stops_it_cleanly() -> None:
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    output: list[str] = []
+    deadline = time.monotonic() + 240  # the first run may have to install the project
+    config = None
+    try:
+        for line in process.stdout:
+            output.append(line)
+            match = re.search(r"export APPLIANCE_CONFIG=(\S+)", line)
+            if match:
+                config = match.group(1)
+            if line.strip() == "demo: ready":
+                break
+            assert time.monotonic() < deadline, "make run did not become ready:\n" + "".join(output)
+        assert config, "".join(output)
+        children = descendants(process.pid)
+        assert len(children) >= 4  # demo, hil + its simulators, both daemons
+        status = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "appliancectl"),
+                "--config",
+                config,
+                "status",
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert {d["daemon"]: d["state"] for d in json.loads(status.stdout)["daemons"]} == {
+            "telephonyd": "running",
+            "powerd": "running",
+        }
+        state_dir = Path(config).parent
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        rest = process.communicate(timeout=20)[0]
+        assert process.returncode in (0, 2), rest  # make reports the interrupted recipe
+        assert "demo: stopped" in rest
+        leftovers = [pid for pid in children if Path(f"/proc/{pid}").exists()]
+        assert leftovers == [], f"processes left behind: {leftovers}"
+        assert not state_dir.exists(), "temporary state folder (and its sockets) left behind"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
