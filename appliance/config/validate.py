@@ -29,11 +29,11 @@ class Problem(typing.NamedTuple):
     message: str
 
 
-_MISSING: Any = dataclasses.MISSING
+MISSING: Any = dataclasses.MISSING
 
 
 def setting(
-    default: Any = _MISSING,
+    default: Any = MISSING,
     *,
     doc: str,
     default_factory: Callable[[], Any] | None = None,
@@ -47,7 +47,7 @@ def setting(
     metadata = {"doc": doc, "ge": ge, "le": le, "gt": gt, "pattern": pattern, "check": check}
     if default_factory is not None:
         return dataclasses.field(default_factory=default_factory, metadata=metadata)
-    if default is _MISSING:
+    if default is MISSING:
         return dataclasses.field(metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
 
@@ -66,6 +66,13 @@ def _type_name(tp: Any) -> str:
     if tp in _TYPE_NAMES:
         return _TYPE_NAMES[tp]
     origin = get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    if origin in (Union, types.UnionType):
+        options = [_type_name(a) for a in get_args(tp) if a is not type(None)]
+        return " or ".join(options) + (" (optional)" if type(None) in get_args(tp) else "")
+    if tp is Any:
+        return "any value"
     if origin is list:
         return "an array"
     if origin is dict or dataclasses.is_dataclass(tp):
@@ -192,7 +199,7 @@ def build(cls: type[T], data: Mapping[str, Any], path: KeyPath, problems: list[P
     kwargs: dict[str, Any] = {}
     for name, field in fields.items():
         if name not in data:
-            if field.default is _MISSING and field.default_factory is _MISSING:
+            if field.default is MISSING and field.default_factory is MISSING:
                 problems.append(Problem((*path, name), "required key is missing"))
             continue
         before = len(problems)

@@ -1,0 +1,89 @@
+"""Generate docs/configuration.md from the schema (``python -m appliance.config.docs``).
+
+A test fails when the committed document differs from what this prints, so
+the reference never drifts from the code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any, get_args, get_origin, get_type_hints
+
+from appliance.config.schema import ApplianceConfig
+from appliance.config.validate import MISSING, section_doc
+
+HEADER = """# Configuration reference
+
+One TOML file, `/etc/appliance/appliance.toml` by default (`--config FILE` or
+`$APPLIANCE_CONFIG` choose another). `appliancectl config validate FILE`
+reports every error as `FILE:LINE: key.path: message`; `appliancectl config
+show` prints the effective configuration with every default filled in. A
+running daemon takes a new file on `systemctl reload` (SIGHUP) or
+`appliancectl config apply FILE`, and keeps its running configuration when the
+new file is refused.
+
+This document is generated from the schema by `python -m appliance.config.docs`.
+"""
+
+
+def _section_type(tp: Any) -> type | None:
+    if dataclasses.is_dataclass(tp):
+        return typing.cast(type, tp)
+    if get_origin(tp) is list:
+        (item,) = get_args(tp)
+        if dataclasses.is_dataclass(item):
+            return typing.cast(type, item)
+    return None
+
+
+def _default(field: dataclasses.Field[Any]) -> str:
+    if field.default is not MISSING:
+        return f"`{field.default!r}`" if field.default != "" else '`""`'
+    factory: Any = field.default_factory
+    if factory is not MISSING:
+        value = factory()
+        if isinstance(value, list | dict) and not value:
+            return "empty"
+        return "(table)"
+    return "**required**"
+
+
+def _limits(field: dataclasses.Field[Any]) -> str:
+    meta = field.metadata
+    parts = []
+    for key, text in (("ge", ">="), ("gt", ">"), ("le", "<=")):
+        if meta.get(key) is not None:
+            parts.append(f"{text} {meta[key]}")
+    if meta.get("pattern"):
+        parts.append(f"form `{meta['pattern']}`")
+    return ", ".join(parts)
+
+
+def render(cls: type = ApplianceConfig) -> str:
+    out = [HEADER]
+    todo: list[tuple[str, type, bool]] = []
+    hints = get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        section = _section_type(hints[field.name])
+        if section is not None:
+            todo.append((field.name, section, get_origin(hints[field.name]) is list))
+    while todo:
+        name, section, is_array = todo.pop(0)
+        out.append(f"\n## `[{'[' if is_array else ''}{name}{']' if is_array else ''}]`\n")
+        if section.__doc__ and not section.__doc__.startswith(section.__name__ + "("):
+            out.append(section.__doc__.strip() + "\n")
+        out.append("| key | type | default | limits | meaning |\n|---|---|---|---|---|")
+        section_hints = get_type_hints(section)
+        fields = {f.name: f for f in dataclasses.fields(section)}
+        for key, type_name, doc in section_doc(section):
+            nested = _section_type(section_hints[key])
+            if nested is not None:
+                todo.append((f"{name}.{key}", nested, get_origin(section_hints[key]) is list))
+            field = fields[key]
+            out.append(f"| `{key}` | {type_name} | {_default(field)} | {_limits(field)} | {doc} |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
