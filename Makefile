@@ -26,7 +26,7 @@ run: setup
 	$(BIN)/python -m appliance.demo
 
 lint: setup
-	$(BIN)/ruff check appliance drivers hil tests bench
+	$(BIN)/ruff check $(wildcard appliance drivers hil tests bench)
 
 typecheck: setup
 	$(BIN)/mypy appliance drivers hil
