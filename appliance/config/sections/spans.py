@@ -35,7 +35,9 @@ class PriTimers:
 
 @dataclass(frozen=True)
 class SpanEntry:
-    name: str = setting(doc="Span name used in logs, the CLI and the console", pattern=r"[A-Za-z0-9_.-]{1,32}")
+    name: str = setting(
+        doc="Span name used in logs, the CLI and the console", pattern=r"[A-Za-z0-9_.-]{1,32}"
+    )
     address: str = setting(
         doc="Device address: 'dahdi:N' for DAHDI span N, 'sim:/path/to/e1.sock' for the simulator",
         check=address_check("dahdi", "sim"),
