@@ -1,0 +1,69 @@
+"""The media engine inside appliance-telephonyd, built from ``[media]``, on the daemon's clock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from appliance.media.engine import MediaEngine
+from appliance.media.events import MediaEvent
+from appliance.media.plan import engine_from_config
+from appliance.runtime.service import Component, Service
+
+log = logging.getLogger("appliance.media")
+
+MediaListener = Callable[[MediaEvent], None]
+
+
+class MediaComponent(Component):
+    """Owns the one :class:`MediaEngine`; media events go to every registered listener."""
+
+    name = "media"
+
+    def __init__(self) -> None:
+        self.engine: MediaEngine | None = None
+        self.listeners: list[MediaListener] = []
+        self.before_tick: list[Callable[[], None]] = []  # run by the engine before each tick
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    async def start(self, service: Service) -> None:
+        self.engine = engine_from_config(service.config.media, self._event)
+        self.engine.before_tick = self.before_tick
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self.engine.run(service.clock, stop=self._stop))
+
+    def _event(self, event: MediaEvent) -> None:
+        for listener in list(self.listeners):
+            listener(event)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self.engine is not None:
+            self.engine.close()
+
+    def healthy(self) -> bool:
+        """The tick loop is alive (a dead media loop means no audio on any call)."""
+        return self._task is not None and not self._task.done()
+
+    def status(self) -> dict[str, Any]:
+        if self.engine is None:
+            return {"running": False}
+        stats = self.engine.stats
+        return {
+            "running": self.healthy(),
+            "channels": len(self.engine.channels),
+            "ticks": stats.ticks,
+            "late_ticks": stats.late_ticks,
+            "overruns": stats.overruns,
+            "missing_frames": stats.missing_frames,
+            "recording_dropped": stats.recording_dropped,
+        }
