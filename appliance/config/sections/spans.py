@@ -40,7 +40,7 @@ class SpanEntry:
     )
     address: str = setting(
         doc="Device address: 'dahdi:N' for DAHDI span N, 'sim:/path/to/e1.sock' for the simulator",
-        check=address_check("dahdi", "sim"),
+        check=address_check("dahdi", "sim", "spy"),
     )
     framing: Literal["ccs", "cas"] = setting("ccs", doc="E1 framing: 'ccs' (ISDN PRI) or 'cas'")
     crc4: bool = setting(True, doc="CRC-4 multiframe (G.704 §2.3.3); most carriers require it")
