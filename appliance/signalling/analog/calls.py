@@ -1,0 +1,246 @@
+"""Analog ports as call legs of the call model (``appliance.calls.channel``).
+
+:class:`AnalogLeg` wraps an FXO line call or an FXS phone so the IVR and ACD
+drive it with the six actions and hear the four events of
+:class:`appliance.calls.channel.Channel`:
+
+* an FXO line answered by its state machine becomes an inbound leg
+  (:meth:`AnalogLegs.inbound`, ``answer()`` is then a no-op);
+* :meth:`AnalogLegs.originate` rings an FXS phone (``fxs:desk1`` or the
+  port name, or an extension) or dials an external number on an idle FXO line
+  (``external:NUMBER``);
+* prompts are looked up with the ``prompts`` callable and played by the media
+  engine; a name of the tone plan (``dial``, ``busy``...) plays that tone;
+* :meth:`AnalogLegs.bridge` connects analog legs' media in the engine.
+
+Hang-up causes follow ITU-T Q.850 (16 normal clearing, 17 user busy,
+19 no answer, 21 call rejected).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from appliance.calls.channel import (
+    CAUSE_CALL_REJECTED,
+    CAUSE_NORMAL_CLEARING,
+    CAUSE_USER_BUSY,
+    Channel,
+    ChannelListener,
+)
+from appliance.media.engine import MediaError
+from appliance.media.prompts import Prompt
+from appliance.signalling.analog.callerid import CallerId
+from appliance.signalling.analog.channel import AnalogCallEvent, AnalogChannel
+from appliance.signalling.analog.fxo import FxoChannel, FxoState
+from appliance.signalling.analog.fxs import FxsChannel, FxsState
+from appliance.signalling.analog.switch import AnalogSwitch
+
+log = logging.getLogger("appliance.signalling.analog")
+
+PromptLookup = Callable[[str], Prompt | None]
+
+
+class AnalogLeg(Channel):
+    """One analog port in a call."""
+
+    def __init__(self, port: AnalogChannel, prompts: PromptLookup | None = None, *,
+                 caller: str = "", dnis: str = "", trunk: str = "") -> None:
+        super().__init__(port.name, caller=caller, dnis=dnis, trunk=trunk)
+        self.port = port
+        self._prompts = prompts
+        self._playing = ""
+        self.on_release: Callable[[AnalogLeg], None] | None = None
+
+    def answer(self) -> None:
+        if isinstance(self.port, FxoChannel) and self.port.state is FxoState.ALERTING:
+            self.port.answer_now()
+
+    def play(self, prompt: str, *, loop: bool = False) -> None:
+        engine = self.port.engine
+        found = self._prompts(prompt) if self._prompts is not None else None
+        if found is not None:
+            engine.play_samples(self.port.handle, found.samples, tag=prompt, loop=loop,
+                                barge_in=not loop)
+        elif prompt in engine.tone_names():
+            engine.play_tone(self.port.handle, prompt)
+        else:
+            raise MediaError(f"port {self.name}: no prompt or tone named {prompt!r}")
+        self._playing = prompt
+
+    def stop_play(self) -> None:
+        self._playing = ""
+        self.port.stop_audio()
+
+    def hangup(self, cause: int = CAUSE_NORMAL_CLEARING) -> None:
+        if self.hung_up:
+            return
+        self.hung_up = True
+        if self.on_release is not None:
+            self.on_release(self)
+        if isinstance(self.port, FxoChannel):
+            self.port.disconnect()
+            self.port.hangup(f"released by the call layer (cause {cause})")
+        elif isinstance(self.port, FxsChannel):
+            if self.port.state is FxsState.RINGING:
+                self.port.cancel_offer()
+            else:
+                self.port.far_cleared()
+
+    # -- from the port ----------------------------------------------------------
+    def digit(self, digit: str) -> None:
+        self._emit_digit(digit)
+
+    def answered(self) -> None:
+        self._emit_answered()
+
+    def released(self, cause: int) -> None:
+        """The far end (the line or the phone) has hung up."""
+        self._emit_hangup(cause)
+
+    def play_done(self, tag: str) -> None:
+        if tag == self._playing:
+            self._playing = ""
+            self._emit_play_done(tag)
+
+
+class AnalogLegs:
+    """Creates and tracks :class:`AnalogLeg` s over an :class:`AnalogSwitch`.
+
+    Hook it in with ``switch.on_event = legs.on_event`` (it passes events on to
+    ``forward``) and give it the media events of analog channels via
+    :meth:`on_digit` / :meth:`on_play_done` (done by :meth:`AnalogSwitch.on_media_event`
+    when ``switch.legs`` is set).
+    """
+
+    def __init__(self, switch: AnalogSwitch, prompts: PromptLookup | None = None,
+                 on_inbound: Callable[[AnalogLeg], None] | None = None,
+                 forward: Callable[[AnalogCallEvent], None] | None = None) -> None:
+        self.switch = switch
+        self.prompts = prompts
+        self.on_inbound = on_inbound
+        self.forward = forward
+        self.legs: dict[str, AnalogLeg] = {}
+        switch.on_event = self.on_event
+        switch.legs = self
+
+    def inbound(self, line: FxoChannel) -> AnalogLeg:
+        cid = line.caller_id
+        return self._track(AnalogLeg(line, self.prompts, caller=cid.number if cid else "",
+                                     trunk=line.name))
+
+    def _track(self, leg: AnalogLeg) -> AnalogLeg:
+        self.legs[leg.name] = leg
+        leg.on_release = self._forget
+        return leg
+
+    def _forget(self, leg: AnalogLeg) -> None:
+        self.legs.pop(leg.name, None)
+
+    def _refused(self, leg: AnalogLeg, cause: int) -> AnalogLeg:
+        # reported on the next clock turn, after the caller holds the returned leg
+        self.switch.clock.call_later(0.0, leg.released, cause)
+        return leg
+
+    def originate(self, destination: str, caller_id: str,
+                  listener: ChannelListener) -> Channel:
+        kind, _, target = destination.partition(":")
+        if kind == "external":
+            line = next((c for c in self.switch.fxo() if c.state is FxoState.IDLE), None)
+            if line is None:
+                lines = self.switch.fxo()
+                if not lines:
+                    raise ValueError(f"originate {destination!r}: no FXO line configured")
+                leg = AnalogLeg(lines[0], self.prompts, dnis=target)
+                leg.set_listener(listener)
+                log.warning("originate %s: every carrier line is busy", destination)
+                return self._refused(leg, CAUSE_USER_BUSY)
+            leg = AnalogLeg(line, self.prompts, dnis=target)
+            leg.set_listener(listener)
+            if not line.dial(target):
+                return self._refused(leg, CAUSE_USER_BUSY)
+            return self._track(leg)
+        name = target if kind == "fxs" else destination
+        phone = self.switch.channels.get(name) or self.switch.by_extension(name)
+        if not isinstance(phone, FxsChannel):
+            raise ValueError(f"originate: no FXS phone {destination!r}")
+        leg = AnalogLeg(phone, self.prompts, caller=caller_id, dnis=phone.extension)
+        leg.set_listener(listener)
+        if not phone.offer(CallerId(number=caller_id)):
+            return self._refused(leg, CAUSE_USER_BUSY)
+        return self._track(leg)
+
+    def bridge(self, channels: Sequence[Channel]) -> AnalogBridge:
+        return AnalogBridge(self, list(channels))
+
+    # -- events --------------------------------------------------------------------
+    def on_event(self, event: AnalogCallEvent) -> None:
+        port = self.switch.channels.get(event.port)
+        leg = self.legs.get(event.port)
+        if isinstance(port, FxoChannel) and event.kind == "answered" and leg is None \
+                and self.on_inbound is not None:
+            self.on_inbound(self.inbound(port))
+        elif leg is not None:
+            if event.kind in ("answered", "connected") and not leg.hung_up:
+                leg.answered()
+            elif event.kind in ("disconnected", "onhook", "failed"):
+                self.legs.pop(event.port, None)
+                cause = CAUSE_CALL_REJECTED if event.kind == "failed" \
+                    else CAUSE_NORMAL_CLEARING
+                leg.released(cause)
+        if self.forward is not None:
+            self.forward(event)
+
+    def on_digit(self, port: str, digit: str) -> None:
+        leg = self.legs.get(port)
+        if leg is not None:
+            leg.digit(digit)
+
+    def on_play_done(self, port: str, tag: str) -> None:
+        leg = self.legs.get(port)
+        if leg is not None:
+            leg.play_done(tag)
+
+
+class AnalogBridge:
+    """Analog legs joined in the media engine (two: a bridge, more: a conference)."""
+
+    def __init__(self, legs: AnalogLegs, channels: list[Channel]) -> None:
+        self._legs = legs
+        self._channels: list[Channel] = []
+        for channel in channels:
+            self.add(channel)
+
+    @property
+    def channels(self) -> Sequence[Channel]:
+        return tuple(self._channels)
+
+    def _port(self, channel: Channel) -> AnalogChannel:
+        if not isinstance(channel, AnalogLeg):
+            raise MediaError(f"{channel!r} is not an analog leg; bridge it in the call layer")
+        return channel.port
+
+    def add(self, channel: Channel) -> None:
+        self._port(channel)
+        self._channels.append(channel)
+        self._rebuild()
+
+    def remove(self, channel: Channel) -> None:
+        if channel in self._channels:
+            self._channels.remove(channel)
+            self._legs.switch.engine.unbridge(self._port(channel).handle)
+            self._rebuild()
+
+    def destroy(self) -> None:
+        for channel in list(self._channels):
+            self.remove(channel)
+
+    def _rebuild(self) -> None:
+        ports = [self._port(c) for c in self._channels]
+        if len(ports) == 2:
+            ports[0].connect(ports[1])
+        elif len(ports) > 2:
+            for port in ports:
+                port.stop_audio()
+            self._legs.switch.engine.conference([p.handle for p in ports])
