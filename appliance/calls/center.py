@@ -1,0 +1,68 @@
+"""The call-center core assembled: what telephonyd builds once per configuration.
+
+``CallCenter`` wires the event log, the call manager, the ACD and the IVR to
+one technology (a :class:`~appliance.calls.channel.Switch`) and one clock.
+The daemon passes real channels to :meth:`CallCenter.incoming` and FXS
+feature codes to :meth:`CallCenter.feature_code`; ``hil traffic`` does the
+same with simulated channels in virtual time.
+"""
+
+from __future__ import annotations
+
+import random
+
+import sqlite_utils
+
+from appliance.acd.control import register_acd_methods
+from appliance.acd.engine import Acd
+from appliance.acd.features import FeatureResult, feature_code
+from appliance.calls.channel import Channel, Switch
+from appliance.calls.eventlog import EventLog
+from appliance.calls.model import Call, CallManager
+from appliance.config.sections.acd import AcdSection
+from appliance.config.sections.ivr import IvrSection
+from appliance.ivr.engine import Ivr, Lookup
+from appliance.runtime.clock import Clock
+from appliance.runtime.control import ControlServer
+from appliance.runtime.events import EventBus
+
+
+class CallCenter:
+    """Calls, ACD and IVR on one switch, clock, database and event bus."""
+
+    def __init__(
+        self,
+        acd: AcdSection,
+        ivr: IvrSection,
+        *,
+        clock: Clock,
+        switch: Switch,
+        db: sqlite_utils.Database | None,
+        bus: EventBus,
+        lookup: Lookup | None = None,
+        rng: random.Random | None = None,
+        batch: int = 1,
+    ) -> None:
+        self.clock = clock
+        self.bus = bus
+        self.db = db
+        self.switch = switch
+        self.events = EventLog(db, clock, bus, batch=batch)
+        self.calls = CallManager(clock, switch, self.events, bus)
+        self.acd = Acd(acd, clock, self.calls, self.events, rng=rng)
+        self.ivr = Ivr(ivr, clock, self.calls, self.acd, self.events, lookup=lookup)
+
+    def incoming(self, channel: Channel) -> Call:
+        """A new inbound channel (SETUP on a span, ring on an FXO line, SIP INVITE)."""
+        return self.ivr.incoming(channel)
+
+    def feature_code(self, device: str, digits: str) -> FeatureResult:
+        """Digits dialled on an agent phone that start with a feature code."""
+        return feature_code(self.acd, device, digits)
+
+    def register(self, server: ControlServer) -> None:
+        """The ACD's control-socket methods (docs/acd.md)."""
+        register_acd_methods(server, self.acd)
+
+    def flush(self) -> None:
+        self.events.flush()

@@ -1,0 +1,1 @@
+"""``hil traffic``: simulated callers and agents driving the real IVR and ACD in virtual time."""

@@ -1,0 +1,5 @@
+"""``python -m hil.traffic``: the traffic simulator without the ``hil`` wrapper."""
+
+from hil.traffic.cli import traffic
+
+traffic()
