@@ -1,0 +1,259 @@
+"""The recorder: starts, pauses and stops recordings of calls on the media engine (REC-1).
+
+The call core calls :meth:`Recorder.call_connected` when a caller meets an
+agent (policy recordings) and :meth:`Recorder.feature_code` for the on-demand
+and pause codes; the CLI reaches :meth:`start`, :meth:`stop`, :meth:`pause`
+and :meth:`resume` through the control socket. A recording that cannot start
+(folder missing and not creatable, disk full) raises an alarm and a
+:class:`RecordingError`; the call itself always continues.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from appliance.config.sections.recording import RecordingSection
+from appliance.media.engine import MediaError
+from appliance.recording.index import Recording, RecordingError, RecordingIndex
+from appliance.recording.policy import CallInfo, RecordingPolicy
+from appliance.recording.sink import SinkResult, WavSink, file_checksum
+from appliance.recording.wav import WavError, WavFormat, WavWriter, repair
+from appliance.runtime.clock import Clock
+
+log = logging.getLogger("appliance.recording")
+
+Alarm = Callable[[str, dict[str, Any]], None]
+
+
+class Tapper(Protocol):
+    """The part of the media engine the recorder uses (appliance.media.engine.MediaEngine)."""
+
+    def tap(self, caller: Any, agent: Any, sink: Any, *, mode: Any = "stereo",
+            label: str = "") -> Any: ...
+
+    def stop_tap(self, tap: Any) -> None: ...
+
+
+@dataclass
+class ActiveRecording:
+    rec_id: int
+    call: CallInfo
+    sink: WavSink
+    tap: Any
+    path: str
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def safe_name(text: str) -> str:
+    """A call id made safe for a file name."""
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+    return cleaned.strip(".") or "call"
+
+
+class Recorder:
+    def __init__(self, root: str, index: RecordingIndex, tapper: Tapper,
+                 settings: RecordingSection, clock: Clock, alarm: Alarm | None = None) -> None:
+        self.root = root
+        self.index = index
+        self.tapper = tapper
+        self.settings = settings
+        self.clock = clock
+        self.policy = RecordingPolicy(settings)
+        self._alarm = alarm
+        self._active: dict[str, ActiveRecording] = {}
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------- lifecycle
+    def alarm(self, name: str, data: dict[str, Any]) -> None:
+        log.warning("alarm %s: %s", name, data, extra={"alarm": name})
+        if self._alarm is not None:
+            self._alarm(name, data)
+
+    def check_folder(self) -> None:
+        """The recordings folder exists (created if missing) and is writable."""
+        try:
+            os.makedirs(self.root, exist_ok=True)
+        except OSError as exc:
+            self.alarm("recording.folder", {"path": self.root, "error": exc.strerror})
+            raise RecordingError(
+                f"recordings folder {self.root} is missing and cannot be created: {exc.strerror}; "
+                "check paths.recordings_dir and the disk"
+            ) from exc
+        if not os.access(self.root, os.W_OK):
+            self.alarm("recording.folder", {"path": self.root, "error": "not writable"})
+            raise RecordingError(f"recordings folder {self.root} is not writable")
+
+    def recover(self) -> list[Recording]:
+        """At start-up: finish index rows left 'recording' by a crash (repair their WAV headers)."""
+        recovered: list[Recording] = []
+        for rec in self.index.by_status("recording"):
+            path = os.path.join(self.root, rec.path)
+            try:
+                info = repair(path)
+            except WavError as exc:
+                log.error("recording %s could not be recovered: %s", rec.id, exc)
+                self.index.finish(rec.id, duration=0.0, size=0, checksum="", status="lost",
+                                  ended=self.clock.time())
+                continue
+            self.index.finish(rec.id, duration=info.duration, size=os.path.getsize(path),
+                              checksum=file_checksum(path), status="recovered",
+                              ended=self.clock.time())
+            log.info("recording %s of call %s recovered after a crash: %.1f s", rec.id,
+                     rec.call_id, info.duration)
+            recovered.append(self.index.get(rec.id))
+        return recovered
+
+    # ---------------------------------------------------------------- calls
+    def call_connected(self, call: CallInfo, caller: Any, agent: Any) -> ActiveRecording | None:
+        """Policy recording when a caller meets an agent; None when the policy says no."""
+        reason = self.policy.reason(call)
+        if reason is None:
+            return None
+        try:
+            return self.start(call, caller, agent, reason=reason)
+        except RecordingError as exc:
+            log.error("call %s is not recorded: %s", call.call_id, exc,
+                      extra={"call_id": call.call_id})
+            return None
+
+    def feature_code(self, code: str, call: CallInfo, caller: Any, agent: Any) -> str | None:
+        """On-demand start/stop and pause/resume by feature code; returns what was done."""
+        if code == self.settings.on_demand_code:
+            if self.is_recording(call.call_id):
+                self.stop(call.call_id)
+                return "stopped"
+            self.start(call, caller, agent, reason="demand")
+            return "started"
+        if code == self.settings.pause_code:
+            active = self._get(call.call_id)
+            if active.sink.paused:
+                self.resume(call.call_id)
+                return "resumed"
+            self.pause(call.call_id)
+            return "paused"
+        return None
+
+    def is_recording(self, call_id: str) -> bool:
+        with self._lock:
+            return call_id in self._active
+
+    def active(self) -> list[ActiveRecording]:
+        with self._lock:
+            return list(self._active.values())
+
+    def start(self, call: CallInfo, caller: Any, agent: Any, *, reason: str) -> ActiveRecording:
+        if self.is_recording(call.call_id):
+            raise RecordingError(f"call {call.call_id} is already being recorded")
+        self.check_folder()
+        min_free = int(self.settings.min_free_mb * 1_000_000)
+        free = shutil.disk_usage(self.root).free
+        if free < min_free:
+            self.alarm("recording.disk-full", {"path": self.root, "free_bytes": free})
+            raise RecordingError(
+                f"not recording call {call.call_id}: {free // 1_000_000} MB free in {self.root}, "
+                f"below recording.min_free_mb ({self.settings.min_free_mb:g})"
+            )
+        now = self.clock.time()
+        day = datetime.fromtimestamp(now, UTC).strftime("%Y/%m/%d")
+        segment = self.index.next_segment(call.call_id)
+        relative = f"{day}/{safe_name(call.call_id)}-{segment}.wav"
+        path = os.path.join(self.root, relative)
+        fmt = WavFormat(2 if self.settings.channels == "stereo" else 1, self.settings.encoding)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            writer = WavWriter(path, fmt)
+        except OSError as exc:
+            self.alarm("recording.failed", {"path": path, "error": exc.strerror})
+            raise RecordingError(f"cannot create recording {path}: {exc.strerror}") from exc
+        rec_id = self.index.add(
+            call_id=call.call_id, segment=segment, path=relative, start=now, format=fmt.encoding,
+            channels=fmt.channels, agent=call.agent, extension=call.extension, queue=call.queue,
+            caller=call.caller, dnis=call.dnis, policy=reason,
+        )
+        holder: dict[str, ActiveRecording] = {}
+
+        def closed(result: SinkResult) -> None:
+            self._closed(holder["active"], result)
+
+        sink = WavSink(writer, header_interval=self.settings.header_interval,
+                       sync_interval=self.settings.sync_interval, min_free_bytes=min_free,
+                       on_closed=closed, on_alarm=self.alarm)
+        mode = "stereo" if fmt.channels == 2 else "mixed"
+        active = ActiveRecording(rec_id, call, sink, None, path)
+        holder["active"] = active
+        try:
+            active.tap = self.tapper.tap(caller, agent, sink, mode=mode, label=call.call_id)
+        except (ValueError, LookupError, MediaError) as exc:  # e.g. a leg already gone
+            writer.close()
+            os.unlink(path)
+            self.index.remove(rec_id)
+            raise RecordingError(f"cannot record call {call.call_id}: {exc}") from exc
+        with self._lock:
+            self._active[call.call_id] = active
+        log.info("recording call %s (%s) to %s", call.call_id, reason, relative,
+                 extra={"call_id": call.call_id})
+        return active
+
+    def _get(self, call_id: str) -> ActiveRecording:
+        with self._lock:
+            active = self._active.get(call_id)
+        if active is None:
+            raise RecordingError(f"call {call_id} is not being recorded")
+        return active
+
+    def pause(self, call_id: str) -> None:
+        """Silence from now on (card numbers, health data) until :meth:`resume`."""
+        active = self._get(call_id)
+        active.sink.pause(self._frames_queued(active))
+
+    def resume(self, call_id: str) -> None:
+        active = self._get(call_id)
+        active.sink.resume(self._frames_queued(active))
+
+    @staticmethod
+    def _frames_queued(active: ActiveRecording) -> int | None:
+        """Frames the tap has handed to the writer so far (the tick the pause applies from)."""
+        queued = getattr(active.tap, "frames_queued", None)
+        return queued if isinstance(queued, int) else None
+
+    def stop(self, call_id: str) -> ActiveRecording:
+        """Stop recording a call; the file is closed after its last queued frames."""
+        active = self._get(call_id)
+        with self._lock:
+            self._active.pop(call_id, None)
+        self.tapper.stop_tap(active.tap)
+        return active
+
+    def shutdown(self, timeout: float = 10.0) -> list[str]:
+        """Orderly stop (PWR-2): stop every recording and wait until each file is final and
+        indexed. Returns the call ids whose files did not close in time (logged)."""
+        stopping = [self.stop(a.call.call_id) for a in self.active()]
+        deadline = self.clock.monotonic() + timeout
+        late: list[str] = []
+        for active in stopping:
+            remaining = max(0.0, deadline - self.clock.monotonic())
+            if not active.done.wait(remaining if remaining > 0 else 0.001):
+                late.append(active.call.call_id)
+                log.error("recording of call %s did not close within %.0f s; recovery will "
+                          "repair it at the next start", active.call.call_id, timeout)
+        return late
+
+    def call_ended(self, call_id: str) -> None:
+        if self.is_recording(call_id):
+            self.stop(call_id)
+
+    def _closed(self, active: ActiveRecording, result: SinkResult) -> None:
+        with self._lock:
+            if self._active.get(active.call.call_id) is active:
+                del self._active[active.call.call_id]
+        self.index.finish(active.rec_id, duration=result.duration, size=result.size,
+                          checksum=result.checksum, status=result.status,
+                          ended=self.clock.time())
+        active.done.set()
