@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from appliance.config import ApplianceConfig
+from appliance.power.component import PowerComponent
 from appliance.runtime.service import Component, daemon_main
 
 
 def components(config: ApplianceConfig) -> list[Component]:
     """The power daemon's components, in start order."""
-    return []
+    return [PowerComponent()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,8 @@ from appliance import __version__
 from appliance.cli.common import Context
 from appliance.cli.config import config_group
 from appliance.cli.db import db_group
+from appliance.cli.rec import rec
+from appliance.cli.report import report
 from appliance.cli.status import status
 
 
@@ -36,6 +38,8 @@ def cli(ctx: click.Context, config_option: str | None) -> None:
 cli.add_command(status)
 cli.add_command(config_group)
 cli.add_command(db_group)
+cli.add_command(rec)
+cli.add_command(report)
 
 
 def main() -> None:

@@ -11,9 +11,15 @@ import os
 from dataclasses import dataclass
 from typing import Literal
 
+from appliance.config.sections.acd import AcdSection
 from appliance.config.sections.addresses import address_check
+from appliance.config.sections.ivr import IvrSection
+from appliance.config.sections.media import MediaSection
 from appliance.config.sections.ports import PortEntry
+from appliance.config.sections.power import PowerSection
+from appliance.config.sections.recording import RecordingSection
 from appliance.config.sections.spans import SpanEntry
+from appliance.config.sections.stats import StatsSection
 from appliance.config.validate import setting
 
 
@@ -59,8 +65,8 @@ class RigSection:
     spans: list[SpanEntry] = setting(doc="E1 spans", default_factory=list)
     ports: list[PortEntry] = setting(doc="Analog FXO/FXS ports", default_factory=list)
     board: str = setting(
-        "sim:",
-        doc="Board I2C bus: 'i2c:/dev/i2c-1' or 'sim:' (relays, sensors, EEPROM)",
+        "i2c:/dev/i2c-1",
+        doc="Board I2C bus (relays, sensors, EEPROM): 'i2c:/dev/i2c-N' or 'sim:/path/board.sock'",
         check=address_check("i2c", "sim"),
     )
     ups: str = setting(
@@ -69,8 +75,8 @@ class RigSection:
         check=address_check("nut", "serial", "sim"),
     )
     watchdog: str = setting(
-        "sim:",
-        doc="Hardware watchdog: 'dev:/dev/watchdog' or 'sim:'",
+        "dev:/dev/watchdog",
+        doc="Hardware watchdog: 'dev:/dev/watchdog' or 'sim:/path/to/watchdog.sock'",
         check=address_check("dev", "sim"),
     )
     simulator_rig: str = setting(
@@ -87,6 +93,16 @@ class ApplianceConfig:
     rig: RigSection = setting(
         doc="Hardware and where each piece is reached", default_factory=RigSection
     )
+    media: MediaSection = setting(doc="Media engine and tone plans", default_factory=MediaSection)
+    acd: AcdSection = setting(doc="Queues, agents and skills", default_factory=AcdSection)
+    ivr: IvrSection = setting(
+        doc="IVR flows, schedules and caller lists", default_factory=IvrSection
+    )
+    recording: RecordingSection = setting(
+        doc="Call recording, retention and QA", default_factory=RecordingSection
+    )
+    stats: StatsSection = setting(doc="Statistics thresholds", default_factory=StatsSection)
+    power: PowerSection = setting(doc="Power policy and lifeline", default_factory=PowerSection)
 
     def daemon(self, name: Literal["telephonyd", "powerd"]) -> DaemonSection:
         section: DaemonSection = getattr(self, name)

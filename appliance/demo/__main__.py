@@ -37,7 +37,10 @@ def write_config(root: str, rig: str) -> str:
 
 
 def spawn(*command: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(list(command), preexec_fn=die_with_parent)
+    """A child in its own session, so Ctrl-C reaches only the demo, which then stops the
+    children in order (daemons before the simulators they talk to); it still dies with
+    the demo if the demo is killed."""
+    return subprocess.Popen(list(command), preexec_fn=die_with_parent, start_new_session=True)
 
 
 async def wait_ready(socket_path: str, process: subprocess.Popen[bytes], what: str) -> None:

@@ -60,6 +60,13 @@ class Component:
     def healthy(self) -> bool:
         return True
 
+    async def prepare_shutdown(self) -> dict[str, int]:
+        """Power is going: take no new work, close files (PWR-2); returns counts of what closed."""
+        return {}
+
+    async def resume(self) -> None:
+        """Power came back before the point of no return: take new work again."""
+
 
 class Service:
     """One daemon process: configuration, database, control socket, components."""
@@ -100,6 +107,10 @@ class Service:
             await self._start()
         except (StoreError, ControlError, OSError) as exc:
             log.error("cannot start: %s", exc, extra={"daemon": self.name})
+            await self._shutdown()
+            return 1
+        except Exception:
+            log.exception("cannot start: a component failed", extra={"daemon": self.name})
             await self._shutdown()
             return 1
         await self._stopping.wait()

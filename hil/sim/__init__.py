@@ -6,4 +6,8 @@
 
 DEVICES: dict[str, str] = {
     "loopplug": "hil.sim.loopplug",
+    "e1": "hil.sim.e1",
+    "pstn": "hil.sim.pstn",
+    "phone": "hil.sim.phone",
+    "mains": "hil.sim.mains",
 }

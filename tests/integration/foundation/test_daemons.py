@@ -31,9 +31,15 @@ def test_daemon_starts_answers_status_and_stops_on_sigterm_within_2s(
     status = wait_for_socket(tmp_path / "run" / f"{name}.sock", daemon.process)
     assert status["daemon"] == name
     assert status["state"] == "running"
-    assert status["healthy"] is True
     assert status["config"] == str(config)
-    assert status["hardware"]["board"] == "sim:"  # type: ignore[index]
+    assert status["hardware"]["board"] == "i2c:/dev/i2c-1"  # type: ignore[index]
+    if name == "telephonyd":
+        assert status["healthy"] is True
+    else:
+        # no lifeline board on this machine: powerd runs, says so, and is not healthy
+        power = status["components"]["power"]  # type: ignore[index]
+        assert status["healthy"] is False
+        assert "/dev/i2c-1" in power["missing_devices"]["board"]
     began = time.monotonic()
     assert daemon.stop(signal.SIGTERM) == 0
     assert time.monotonic() - began < 2.0
