@@ -10,6 +10,7 @@ import sys
 import click
 
 from appliance.config.errors import ConfigErrors
+from appliance.runtime.control import ControlError, call_once
 from appliance.runtime.logs import setup_logging
 from hil.rig import load_rig
 from hil.supervisor import RigSupervisor
@@ -76,6 +77,41 @@ def run(rig_file: str, run_dir: str, ready_file: str | None) -> None:
         return code
 
     sys.exit(asyncio.run(main()))
+
+
+def _param(text: str) -> tuple[str, object]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise click.BadParameter(f"{text!r}: expected KEY=VALUE (VALUE as JSON, or plain text)")
+    try:
+        value: object = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value
+
+
+@cli.command()
+@click.argument("socket", type=click.Path(dir_okay=False))
+@click.argument("method")
+@click.argument("params", nargs=-1)
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for the answer.")
+def ctl(socket: str, method: str, params: tuple[str, ...], timeout: float) -> None:
+    """Send METHOD with KEY=VALUE parameters to a simulator's control socket; print the answer.
+
+    Values are JSON where they parse (on=false, channel=3, digits='"0123"'),
+    text otherwise.
+
+    Example: hil ctl /tmp/rig/power.ctl mains on=false
+    """
+    try:
+        arguments = dict(_param(p) for p in params)
+    except click.BadParameter as exc:
+        raise click.UsageError(str(exc)) from exc
+    try:
+        answer = asyncio.run(call_once(socket, method, timeout, **arguments))
+    except ControlError as exc:
+        raise click.ClickException(f"{method}: {exc.message}") from exc
+    click.echo(json.dumps(answer, indent=2, sort_keys=True))
 
 
 def main() -> None:

@@ -106,11 +106,17 @@ def main() -> int:
             process = spawn(os.path.join(bin_dir, f"appliance-{daemon}"), "--config", config_path)
             processes.append(process)
             asyncio.run(wait_ready(config.control_socket(daemon), process, f"appliance-{daemon}"))
+        sim = os.path.join(root, "sim")
         print(
             f"\nappliance demo running (state in {root}).\n"
             "In another terminal:\n"
             f"  export APPLIANCE_CONFIG={config_path}\n"
             "  .venv/bin/appliancectl status\n"
+            "Drive the simulated rig (technician's view):\n"
+            f"  .venv/bin/hil ctl {sim}/power.ctl mains on=false   # cut mains: lifeline engages\n"
+            f"  .venv/bin/hil ctl {sim}/power.ctl mains on=true\n"
+            f"  .venv/bin/hil ctl {sim}/phone1.ctl lift\n"
+            f"  .venv/bin/hil ctl {sim}/phone1.ctl dial digits='\"202\"'   # phone2 rings\n"
             "Press Ctrl-C to stop everything.\n",
             flush=True,
         )

@@ -109,3 +109,20 @@ def test_bad_rig_file_is_refused_with_line_numbers(tmp_path: Path) -> None:
         timeout=20,
     )
     assert result.returncode == 1 and "rig refused" in result.stderr
+
+
+def test_hil_ctl_drives_a_simulator_and_reports_refusals_clearly(tmp_path: Path) -> None:
+    process, _ = start_rig(tmp_path, RIG)
+    control = str(tmp_path / "sim" / "plug1.ctl")
+    try:
+        done = subprocess.run([HIL, "ctl", control, "fault", "drop_every=3", "delay=0"], capture_output=True, text=True, timeout=20)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == {"delay": 0.0, "drop_every": 3}
+        refused = subprocess.run([HIL, "ctl", control, "fault", "drop_every=lots"], capture_output=True, text=True, timeout=20)
+        assert refused.returncode == 1
+        assert refused.stderr.strip() == "Error: fault: 'drop_every' must be an integer >= 0 (0 = never drop)"
+        usage = subprocess.run([HIL, "ctl", control, "fault", "drop_every"], capture_output=True, text=True, timeout=20)
+        assert usage.returncode == 2 and "expected KEY=VALUE" in usage.stderr
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(10)
