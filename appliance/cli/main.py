@@ -5,12 +5,22 @@ from __future__ import annotations
 import click
 
 from appliance import __version__
+from appliance.cli.agents import agents_group
+from appliance.cli.audit import audit
+from appliance.cli.calls import calls_group
 from appliance.cli.common import Context
 from appliance.cli.config import config_group
 from appliance.cli.db import db_group
+from appliance.cli.ivr import ivr_group
+from appliance.cli.logs import logs
+from appliance.cli.ports import ports_group
+from appliance.cli.power import power_group
+from appliance.cli.queues import queues_group
 from appliance.cli.rec import rec
 from appliance.cli.report import report
+from appliance.cli.spans import spans_group
 from appliance.cli.status import status
+from appliance.cli.users import users_group
 
 
 @click.group(
@@ -28,7 +38,8 @@ from appliance.cli.status import status
 @click.version_option(__version__, prog_name="appliancectl")
 @click.pass_context
 def cli(ctx: click.Context, config_option: str | None) -> None:
-    """Administer the appliance: status, configuration, database.
+    """Administer the appliance: status, configuration, spans and ports, calls, queues and
+    agents, IVR, recordings, reports, power, users, audit log, database.
 
     Example: appliancectl status --json
     """
@@ -38,8 +49,18 @@ def cli(ctx: click.Context, config_option: str | None) -> None:
 cli.add_command(status)
 cli.add_command(config_group)
 cli.add_command(db_group)
+cli.add_command(spans_group)
+cli.add_command(ports_group)
+cli.add_command(calls_group)
+cli.add_command(queues_group)
+cli.add_command(agents_group)
+cli.add_command(ivr_group)
 cli.add_command(rec)
 cli.add_command(report)
+cli.add_command(power_group)
+cli.add_command(users_group)
+cli.add_command(audit)
+cli.add_command(logs)
 
 
 def main() -> None:

@@ -1,0 +1,90 @@
+"""``appliancectl calls``: calls up, hang one up, place a test call."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from appliance.cli.audit import audited_call, query
+from appliance.cli.common import Context, output_options, pass_context, print_json, print_table
+
+COLUMNS = ["call_id", "direction", "channel", "caller", "callee", "state", "age", "queue", "agent"]
+
+
+def call_row(call: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    age = max(0, int(now - float(call.get("started") or now)))
+    return {
+        **call,
+        "age": f"{age // 60}:{age % 60:02d}",
+        "queue": call.get("queue") or "-",
+        "agent": call.get("agent") or "-",
+    }
+
+
+@click.group("calls")
+def calls_group() -> None:
+    """Calls in progress: list, hang up, originate.
+
+    Example: appliancectl calls list
+    """
+
+
+@calls_group.command("list")
+@output_options
+@pass_context
+def list_calls(ctx: Context, as_json: bool) -> None:
+    """List the calls up now.
+
+    Example: appliancectl calls list --json
+    """
+    result = query(ctx, "telephonyd", "calls.list")
+    if as_json:
+        print_json(result)
+        return
+    print_table([call_row(c) for c in result["calls"]], COLUMNS)
+
+
+@calls_group.command("hangup")
+@click.argument("call_id")
+@click.option("--cause", default=16, show_default=True, type=click.IntRange(1, 127),
+              help="Q.850 cause value sent to the far end (16 normal clearing).")
+@output_options
+@pass_context
+def hangup(ctx: Context, call_id: str, cause: int, as_json: bool) -> None:
+    """Clear call CALL_ID (see `calls list`).
+
+    Example: appliancectl calls hangup c-0042 --cause 16
+    """
+    result = audited_call(
+        ctx, "telephonyd", "calls.hangup", "call.hangup", call_id, call_id=call_id, cause=cause
+    )
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"{result['hungup']}: cleared (cause {cause})")
+
+
+@calls_group.command("originate")
+@click.argument("source", metavar="FROM")
+@click.argument("number", metavar="TO")
+@output_options
+@pass_context
+def originate(ctx: Context, source: str, number: str, as_json: bool) -> None:
+    """Place a call from a port, span or agent FROM to the number TO.
+
+    Example: appliancectl calls originate fxo1 0123456789
+    """
+    if not number or not all(ch.isdigit() or ch in "*#+" for ch in number):
+        raise click.BadParameter(
+            f"{number!r}: digits, '*', '#' or a leading '+' only", param_hint="TO"
+        )
+    params: dict[str, Any] = {"from": source, "to": number}
+    result = audited_call(ctx, "telephonyd", "calls.originate", "call.originate",
+                          f"{source}->{number}", **params)
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"{result['call_id']}: {result['state']} {source} -> {number}")

@@ -1,0 +1,1 @@
+"""appliance-console: the field engineer's serial-console screen (OPS-1, MON-1..3)."""
