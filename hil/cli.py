@@ -14,6 +14,7 @@ from appliance.runtime.control import ControlError, call_once
 from appliance.runtime.logs import setup_logging
 from hil.rig import load_rig
 from hil.supervisor import RigSupervisor
+from hil.traffic.cli import traffic
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,6 +113,9 @@ def ctl(socket: str, method: str, params: tuple[str, ...], timeout: float) -> No
     except ControlError as exc:
         raise click.ClickException(f"{method}: {exc.message}") from exc
     click.echo(json.dumps(answer, indent=2, sort_keys=True))
+
+
+cli.add_command(traffic)
 
 
 def main() -> None:

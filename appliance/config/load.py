@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from appliance.config.errors import ConfigError, ConfigErrors
 from appliance.config.locate import LineLocator
 from appliance.config.schema import ApplianceConfig
+from appliance.config.sections.acd import check_acd
 from appliance.config.validate import KeyPath, Problem, build, dotted
 
 DEFAULT_PATH = "/etc/appliance/appliance.toml"
@@ -40,6 +41,25 @@ def _cross_check(config: ApplianceConfig) -> list[Problem]:
                 problems.append(
                     Problem(("rig", table, index, "address"), f"address {address!r} is used twice")
                 )
+    problems.extend(check_acd(config.acd))
+    problems.extend(_ivr_problems(config))
+    return problems
+
+
+def _ivr_problems(config: ApplianceConfig) -> list[Problem]:
+    """Flow validation (appliance.ivr.validate) pointed at the flow it names."""
+    from appliance.ivr.validate import validate_ivr  # the IVR package needs this module
+
+    flows = {flow.name: index for index, flow in enumerate(config.ivr.flows)}
+    problems: list[Problem] = []
+    for message in validate_ivr(config.ivr, [q.name for q in config.acd.queues]):
+        name = message.split(",")[0].split(":")[0].removeprefix("flow ").strip()
+        path: KeyPath = (
+            ("ivr", "flows", flows[name])
+            if message.startswith("flow ") and name in flows
+            else ("ivr",)
+        )
+        problems.append(Problem(path, message))
     return problems
 
 

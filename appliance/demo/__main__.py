@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from appliance.config import load_config
+from appliance.demo.prompts import PromptToolMissing, make_prompts
 from appliance.runtime.control import ControlError, call_once
 from hil.supervisor import die_with_parent
 
@@ -73,6 +74,12 @@ def main() -> int:
     root = tempfile.mkdtemp(prefix="appliance-demo-")
     rig = os.environ.get("APPLIANCE_DEMO_RIG", str(REPO_RIG))
     config_path = write_config(root, rig)
+    try:
+        make_prompts(os.path.join(root, "prompts"))
+    except (PromptToolMissing, subprocess.CalledProcessError) as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        print(f"demo: cannot make the voice prompts: {exc}", file=sys.stderr)
+        return 1
     config = load_config(config_path)
     bin_dir = os.path.dirname(sys.executable)
     processes: list[subprocess.Popen[bytes]] = []

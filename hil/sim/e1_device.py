@@ -9,7 +9,8 @@ the D-channel capture. Control methods (JSON lines, docs/control-protocol.md):
   ``crc_clear``, ``drop_to_appliance``/``drop_from_appliance``/``corrupt`` (int),
   ``restart`` (a B-channel number or ``"all"``);
 - ``call``: ``channel``, ``called``, ``calling``, ``restricted``, ``dtmf`` ->
-  ``{"call": id}``; ``hangup``: ``call``, ``cause``;
+  ``{"call": id}``; ``hangup``: ``call``, ``cause``; ``dtmf``: ``call``, ``digits``
+  (the caller keys digits during the call);
 - ``route``: ``number``, ``action`` (answer/alert/clear), ``cause``.
 
 Options: ``switchtype`` (default euroisdn_e1), ``node`` (network), ``pcap``
@@ -58,6 +59,7 @@ class E1Device(SimulatedDevice):
         control.register("fault", self._fault)
         control.register("call", self._call)
         control.register("hangup", self._hangup)
+        control.register("dtmf", self._dtmf)
         control.register("route", self._route)
 
     async def start(self) -> None:
@@ -107,6 +109,19 @@ class E1Device(SimulatedDevice):
         call_id = next(self._ids)
         self._calls[call_id] = call
         return {"call": call_id}
+
+    async def _dtmf(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The caller on ``call`` keys ``digits`` (Q.23 tones on its B-channel)."""
+        call = self._calls.get(params.get("call", -1))
+        digits = params.get("digits")
+        if call is None:
+            raise ControlError("not-found", f"no call {params.get('call')!r}")
+        if not isinstance(digits, str) or not digits or set(digits) - set("0123456789*#ABCD"):
+            raise ControlError("bad-params", "'digits' must be DTMF digits 0-9 * # A-D")
+        if call.channel is None:
+            raise ControlError("refused", f"call {params['call']} has no B-channel")
+        self.sim.send_dtmf(call.channel, digits)
+        return {"call": params["call"], "digits": digits}
 
     async def _hangup(self, params: dict[str, Any]) -> dict[str, Any]:
         call = self._calls.get(params.get("call", -1))

@@ -16,11 +16,13 @@ from typing import Any
 
 from appliance.config import ApplianceConfig
 from appliance.config.sections.spans import SpanEntry
+from appliance.media.component import MediaComponent
 from appliance.runtime.clock import TimerHandle
 from appliance.runtime.control import ControlError
 from appliance.runtime.service import Component, Service
 from appliance.signalling.pri.call import PriCall
-from appliance.signalling.pri.span import MediaPort, PriSpan
+from appliance.signalling.pri.media import EngineMediaPort
+from appliance.signalling.pri.span import CallListener, PriSpan
 from drivers.errors import DriverError
 
 log = logging.getLogger("appliance.pri")
@@ -39,14 +41,23 @@ def reject_when_unrouted(span: PriSpan, call: PriCall) -> None:
 class SpansComponent(Component):
     name = "spans"
 
-    def __init__(self, media: Callable[[], MediaPort | None]) -> None:
+    def __init__(self, media: MediaComponent) -> None:
         self._media = media
+        self._port: EngineMediaPort | None = None
         self.on_incoming: IncomingHandler = reject_when_unrouted
+        self.call_listeners: list[CallListener] = []
         self.spans: dict[str, PriSpan] = {}
         self._failed: dict[str, str] = {}  # span name -> why it could not be opened
         self._entries: dict[str, SpanEntry] = {}
         self._retry: TimerHandle | None = None
         self._service: Service | None = None
+
+    def media_port(self) -> EngineMediaPort:
+        """The one port through which every span's B-channels reach the media engine."""
+        if self._port is None:
+            assert self._media.engine is not None, "the media component starts first"
+            self._port = EngineMediaPort(self._media.engine)
+        return self._port
 
     # -- life cycle ---------------------------------------------------------------
     async def start(self, service: Service) -> None:
@@ -67,7 +78,7 @@ class SpansComponent(Component):
         assert self._service is not None
         try:
             span = PriSpan.open(
-                entry, self._service.clock, on_incoming=self._incoming, media=self._media()
+                entry, self._service.clock, on_incoming=self._incoming, media=self.media_port()
             )
         except (DriverError, OSError, ValueError) as exc:
             if self._failed.get(entry.name) != str(exc):
@@ -130,6 +141,8 @@ class SpansComponent(Component):
             self._service.bus.publish(topic, **data)
 
     def _call_changed(self, span: PriSpan, call: PriCall, what: str) -> None:
+        for listener in list(self.call_listeners):
+            listener(span, call, what)
         self._publish(
             "span.channel",
             span=span.name,

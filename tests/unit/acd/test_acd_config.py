@@ -95,14 +95,16 @@ def test_blind_transfer_to_an_unknown_queue_is_refused_and_changes_nothing() -> 
 
 
 def test_overflow_loops_are_refused() -> None:
-    found = problems_of({
-        "queues": [
-            {"name": "a", "overflow_queue": "b"},
-            {"name": "b", "overflow_queue": "c"},
-            {"name": "c", "overflow_queue": "a"},
-            {"name": "d", "overflow_queue": "a"},
-        ],
-    })
+    found = problems_of(
+        {
+            "queues": [
+                {"name": "a", "overflow_queue": "b"},
+                {"name": "b", "overflow_queue": "c"},
+                {"name": "c", "overflow_queue": "a"},
+                {"name": "d", "overflow_queue": "a"},
+            ],
+        }
+    )
     assert found == [
         ("acd.queues.0.overflow_queue", "overflow loop a -> b -> c -> a"),
         ("acd.queues.1.overflow_queue", "overflow loop b -> c -> a -> b"),

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import click
 import pytest
 from acdrig import make_center
-from click.testing import CliRunner
 from conftest import minimal_config
 
-from appliance.acd.cli import agent_group, queues
 from appliance.acd.control import register_acd_methods
 from appliance.acd.features import feature_code, is_feature_code
-from appliance.cli.common import Context
 from appliance.runtime.control import ControlClient, ControlError, ControlServer
 
 
@@ -95,25 +90,3 @@ def test_control_socket_methods(daemon) -> None:
             assert agents[0]["state"] == "idle" and agents[1]["state"] == "logged_out"
 
     asyncio.run(scenario())
-
-
-def test_cli_agent_commands(daemon) -> None:
-    config, _center = daemon
-
-    @click.group()
-    @click.pass_context
-    def ctl(ctx: click.Context) -> None:
-        ctx.obj = Context(str(config))
-
-    ctl.add_command(agent_group)
-    ctl.add_command(queues)
-    runner = CliRunner()
-    assert runner.invoke(ctl, ["agent", "login", "1002", "--device", "fxs9"]).exit_code == 0
-    result = runner.invoke(ctl, ["agent", "pause", "1002", "--reason", "break"])
-    assert result.exit_code == 0 and "paused (break)" in result.output
-    result = runner.invoke(ctl, ["agent", "pause", "1002", "--reason", "break"])
-    assert result.exit_code == 4 and "already paused" in result.output
-    listing = json.loads(runner.invoke(ctl, ["agent", "list", "--json"]).output)
-    assert listing[1]["state"] == "paused" and listing[1]["device"] == "fxs9"
-    table = runner.invoke(ctl, ["queues"]).output
-    assert "sales" in table.splitlines()[1]

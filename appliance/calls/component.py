@@ -1,0 +1,229 @@
+"""The call-center core inside appliance-telephonyd (IVR, ACD, calls) on the real channels.
+
+Inbound PRI calls and answered FXO lines become legs handed to the IVR;
+agents are rung on their FXS phones; feature codes keyed on a phone log
+agents in and out. Serves the monitoring and control methods of
+docs/control-protocol.md (``calls.*``, ``queues.list``, ``agents.*``) and the
+ACD's own (docs/acd.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+from appliance.acd.engine import AcdError
+from appliance.calls.center import CallCenter
+from appliance.calls.model import CallError
+from appliance.calls.telephony import TelephonySwitch
+from appliance.media.component import MediaComponent
+from appliance.media.prompts import Prompt, PromptError, load_prompt
+from appliance.runtime.control import ControlError
+from appliance.runtime.service import Component, Service
+from appliance.signalling.analog.calls import AnalogLegs
+from appliance.signalling.analog.component import PortsComponent
+from appliance.signalling.pri.calls import PriLeg, PriLegs
+from appliance.signalling.pri.component import SpansComponent
+
+log = logging.getLogger("appliance.calls")
+
+
+class PromptLibrary:
+    """Prompts by name: ``PROMPTS_DIR/NAME.wav``, loaded once, converted at load."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self._cache: dict[str, Prompt | None] = {}
+
+    def __call__(self, name: str) -> Prompt | None:
+        if name not in self._cache:
+            path = os.path.join(self.directory, f"{name}.wav")
+            try:
+                self._cache[name] = load_prompt(path) if os.path.exists(path) else None
+            except PromptError as exc:
+                log.error("prompt %s refused: %s", path, exc, extra={"prompt": name})
+                self._cache[name] = None
+        return self._cache[name]
+
+
+class CallCenterComponent(Component):
+    name = "callcenter"
+
+    def __init__(self, media: MediaComponent, spans: SpansComponent, ports: PortsComponent) -> None:
+        self._media = media
+        self._spans = spans
+        self._ports = ports
+        self.center: CallCenter | None = None
+        self.pri: PriLegs | None = None
+        self.draining = False
+
+    async def start(self, service: Service) -> None:
+        engine, switch = self._media.engine, self._ports.switch
+        assert engine is not None and switch is not None, "media and ports start first"
+        prompts = PromptLibrary(service.config.media.prompts_dir)
+        analog = AnalogLegs(switch, prompts, on_inbound=self._inbound)
+        self.center = CallCenter(
+            service.config.acd,
+            service.config.ivr,
+            clock=service.clock,
+            switch=TelephonySwitch(engine, analog),
+            db=service.db,
+            bus=service.bus,
+        )
+        self.pri = PriLegs(engine, self._spans.media_port(), prompts, self._inbound)
+        self._spans.on_incoming = self._pri_incoming
+        self._spans.call_listeners.append(self.pri.call_changed)
+        self._media.listeners.append(self.pri.on_media_event)
+        for phone in switch.fxs():
+            phone.feature_handler = self._feature
+        self.center.register(service.control)
+        for method, handler in (
+            ("calls.list", self._calls_list),
+            ("calls.hangup", self._calls_hangup),
+            ("queues.list", self._queues_list),
+            ("agents.list", self._agents_list),
+            ("agents.login", self._agent_action("login")),
+            ("agents.logout", self._agent_action("logout")),
+            ("agents.pause", self._agent_action("pause")),
+            ("agents.unpause", self._agent_action("unpause")),
+        ):
+            service.control.register(method, handler)
+
+    def _inbound(self, leg: Any) -> None:
+        if self.draining:
+            leg.hangup(34)  # Q.850 no circuit available: power is going
+            return
+        assert self.center is not None
+        self.center.incoming(leg)
+
+    def _pri_incoming(self, span: Any, call: Any) -> None:
+        assert self.pri is not None
+        self.pri.incoming(span, call)
+
+    def _feature(self, device: str, digits: str) -> bool:
+        assert self.center is not None
+        return self.center.feature_code(device, digits).ok
+
+    async def stop(self) -> None:
+        if self.center is not None:
+            self.center.flush()
+
+    async def prepare_shutdown(self) -> dict[str, int]:
+        self.draining = True
+        if self.center is not None:
+            self.center.flush()
+        return {}
+
+    async def resume(self) -> None:
+        self.draining = False
+
+    def status(self) -> dict[str, Any]:
+        if self.center is None:
+            return {}
+        return {"calls": len(self.center.calls.calls), "draining": self.draining}
+
+    # -- monitoring and control (docs/control-protocol.md) ---------------------------
+    async def _calls_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        assert self.center is not None
+        now_mono, now = self.center.clock.monotonic(), self.center.clock.time()
+        rows = []
+        for call in self.center.calls.calls.values():
+            channel = call.channel
+            rows.append(
+                {
+                    "call_id": call.call_id,
+                    "direction": call.direction,
+                    "channel": channel.name,
+                    "trunk": call.trunk,
+                    "caller": call.caller,
+                    "callee": call.dnis,
+                    "state": "held"
+                    if call.on_hold
+                    else ("talking" if call.bridge else ("queued" if call.queue else "ivr")),
+                    "started": now - (now_mono - call.start_mono),
+                    "queue": call.queue or None,
+                    "agent": call.agent or None,
+                    "technology": "pri" if isinstance(channel, PriLeg) else "analog",
+                }
+            )
+        return {"calls": rows}
+
+    async def _calls_hangup(self, params: dict[str, Any]) -> dict[str, Any]:
+        assert self.center is not None
+        call_id, cause = params.get("call_id"), params.get("cause", 16)
+        if not isinstance(cause, int) or isinstance(cause, bool) or not 1 <= cause <= 127:
+            raise ControlError("bad-params", "'cause' must be a Q.850 cause value 1-127")
+        call = self.center.calls.calls.get(call_id) if isinstance(call_id, str) else None
+        if call is None:
+            raise ControlError("not-found", f"no call {call_id!r} up")
+        for leg in [*call.legs, call.channel]:
+            leg.hangup(cause)
+        self.center.calls.end(call, "ADMIN", cause)
+        return {"hungup": call_id}
+
+    async def _queues_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        assert self.center is not None
+        rows = self.center.acd.queue_status()
+        day = time.time() - time.time() % 86400
+        abandoned: dict[str, int] = {}
+        if self.center.db is not None:
+            for queue, count in self.center.db.conn.execute(
+                "SELECT queue, count(*) FROM queue_log WHERE event = 'ABANDON' AND at >= ? "
+                "GROUP BY queue",
+                (day,),
+            ):
+                abandoned[queue] = count
+        return {
+            "queues": [
+                {
+                    **row,
+                    "name": row["queue"],
+                    "answered": row["completed"],
+                    "abandoned": abandoned.get(row["queue"], 0),
+                }
+                for row in rows
+            ]
+        }
+
+    async def _agents_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        assert self.center is not None
+        now = self.center.clock.time()
+        return {
+            "agents": [
+                {
+                    **row,
+                    "name": row["agent"],
+                    "since": now - row["in_state"],
+                    "device": row["device"] or None,
+                }
+                for row in self.center.acd.agent_status()
+            ]
+        }
+
+    def _agent_action(self, action: str) -> Any:
+        async def handler(params: dict[str, Any]) -> dict[str, Any]:
+            assert self.center is not None
+            agent = params.get("agent")
+            if not isinstance(agent, str) or not agent:
+                raise ControlError("bad-params", "'agent' (an agent id) is required")
+            acd = self.center.acd
+            try:
+                if action == "login":
+                    acd.login(agent, str(params.get("device", "")))
+                elif action == "logout":
+                    acd.logout(agent)
+                elif action == "pause":
+                    reason = params.get("reason")
+                    if not isinstance(reason, str) or not reason:
+                        raise ControlError("bad-params", "'reason' (a pause reason) is required")
+                    acd.pause(agent, reason)
+                else:
+                    acd.unpause(agent)
+            except (AcdError, CallError) as exc:
+                raise ControlError("refused", str(exc)) from exc
+            rows = (await self._agents_list({}))["agents"]
+            return next(row for row in rows if row["name"] == agent)
+
+        return handler

@@ -1,0 +1,85 @@
+"""The daemon's switch: every technology's legs behind one :class:`Switch`.
+
+Agent devices and carrier lines are reached through the analog legs (FXS
+phones by port name or extension, ``external:NUMBER`` on an idle FXO line);
+inbound legs arrive from PRI spans and FXO lines. Whatever their
+technology, legs are channels of the one media engine, so a bridge between
+an E1 caller and an FXS agent is an engine bridge, and three or more legs a
+conference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from appliance.calls.channel import Channel, ChannelListener
+from appliance.media.engine import ChannelHandle, MediaEngine, MediaError
+from appliance.signalling.analog.calls import AnalogLeg, AnalogLegs
+from appliance.signalling.pri.calls import PriLeg
+
+
+def media_handle(channel: Channel) -> ChannelHandle:
+    """The media-engine channel carrying ``channel``'s audio."""
+    handle: ChannelHandle | None = None
+    if isinstance(channel, AnalogLeg):
+        handle = channel.port.handle
+    elif isinstance(channel, PriLeg):
+        handle = channel.handle
+    if handle is None:
+        raise MediaError(f"{channel!r} has no audio path (not answered, or unknown technology)")
+    return handle
+
+
+class EngineBridge:
+    """Legs of any technology joined in the media engine."""
+
+    def __init__(self, engine: MediaEngine, channels: Sequence[Channel]) -> None:
+        self._engine = engine
+        self._channels: list[Channel] = []
+        for channel in channels:
+            self.add(channel)
+
+    @property
+    def channels(self) -> Sequence[Channel]:
+        return tuple(self._channels)
+
+    def add(self, channel: Channel) -> None:
+        media_handle(channel)
+        self._channels.append(channel)
+        self._rebuild()
+
+    def remove(self, channel: Channel) -> None:
+        if channel in self._channels:
+            self._channels.remove(channel)
+            self._engine.unbridge(media_handle(channel))
+            self._rebuild()
+
+    def destroy(self) -> None:
+        for channel in list(self._channels):
+            self.remove(channel)
+
+    def _rebuild(self) -> None:
+        handles = [media_handle(c) for c in self._channels]
+        if len(handles) < 2:
+            return
+        for handle in handles:
+            if self._engine.playing(handle) is not None:
+                self._engine.stop_playback(handle)
+        if len(handles) == 2:
+            self._engine.bridge(handles[0], handles[1])
+        else:
+            self._engine.conference(handles)
+
+
+class TelephonySwitch:
+    """The :class:`~appliance.calls.channel.Switch` the call-center core uses in the daemon."""
+
+    def __init__(self, engine: MediaEngine, analog: AnalogLegs) -> None:
+        self.engine = engine
+        self.analog = analog
+
+    def originate(self, destination: str, caller_id: str, listener: ChannelListener) -> Channel:
+        return self.analog.originate(destination, caller_id, listener)
+
+    def bridge(self, channels: Sequence[Channel]) -> EngineBridge:
+        return EngineBridge(self.engine, channels)
