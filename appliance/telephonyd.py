@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from appliance.calls.component import CallCenterComponent
 from appliance.config import ApplianceConfig
 from appliance.media.component import MediaComponent
+from appliance.recording.component import RecordingComponent
 from appliance.runtime.continuity import ContinuityComponent
 from appliance.runtime.service import Component, daemon_main
 from appliance.signalling.analog.component import PortsComponent
@@ -18,7 +19,9 @@ def components(config: ApplianceConfig) -> list[Component]:
     media = MediaComponent()
     spans = SpansComponent(media)
     ports = PortsComponent(media)
-    return [media, spans, ports, CallCenterComponent(media, spans, ports), ContinuityComponent()]
+    center = CallCenterComponent(media, spans, ports)
+    recording = RecordingComponent(media, center, spans, ports)
+    return [media, spans, ports, center, recording, ContinuityComponent()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,7 +10,8 @@ the D-channel capture. Control methods (JSON lines, docs/control-protocol.md):
   ``restart`` (a B-channel number or ``"all"``);
 - ``call``: ``channel``, ``called``, ``calling``, ``restricted``, ``dtmf`` ->
   ``{"call": id}``; ``hangup``: ``call``, ``cause``; ``dtmf``: ``call``, ``digits``
-  (the caller keys digits during the call);
+  (the caller keys digits during the call); ``heard``: ``call``, ``hz``, ``seconds``
+  (level and tone share of what the caller heard);
 - ``route``: ``number``, ``action`` (answer/alert/clear), ``cause``.
 
 Options: ``switchtype`` (default euroisdn_e1), ``node`` (network), ``pcap``
@@ -22,6 +23,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from appliance.runtime.control import ControlError, ControlServer
 from appliance.signalling.pri.libpri import SWITCH_TYPES
@@ -46,11 +49,16 @@ class E1Device(SimulatedDevice):
         super().__init__(name, run_dir, options)
         switchtype = str(options.get("switchtype", "euroisdn_e1"))
         if switchtype not in SWITCH_TYPES:
-            raise ValueError(f"e1 {name}: unknown switchtype {switchtype!r}; known: "
-                             f"{', '.join(sorted(SWITCH_TYPES))}")
-        self.sim = E1Simulator(self.path("sock"), switchtype=switchtype,
-                               node=str(options.get("node", "network")),
-                               pcap=self.path("pcap") if options.get("pcap", True) else None)
+            raise ValueError(
+                f"e1 {name}: unknown switchtype {switchtype!r}; known: "
+                f"{', '.join(sorted(SWITCH_TYPES))}"
+            )
+        self.sim = E1Simulator(
+            self.path("sock"),
+            switchtype=switchtype,
+            node=str(options.get("node", "network")),
+            pcap=self.path("pcap") if options.get("pcap", True) else None,
+        )
         self.clock_tdm = bool(options.get("tdm", True))
         self._calls: dict[int, SimCall] = {}
         self._ids = itertools.count(1)
@@ -60,6 +68,7 @@ class E1Device(SimulatedDevice):
         control.register("call", self._call)
         control.register("hangup", self._hangup)
         control.register("dtmf", self._dtmf)
+        control.register("heard", self._heard)
         control.register("route", self._route)
 
     async def start(self) -> None:
@@ -81,8 +90,9 @@ class E1Device(SimulatedDevice):
             sim.inject_crc_errors(_int(params, "crc_errors", 1, 100_000))
         if params.get("crc_clear"):
             sim.clear_crc_burst()
-        sim.drop_dframes(_int(params, "drop_to_appliance", 0, 1000),
-                         _int(params, "drop_from_appliance", 0, 1000))
+        sim.drop_dframes(
+            _int(params, "drop_to_appliance", 0, 1000), _int(params, "drop_from_appliance", 0, 1000)
+        )
         if "corrupt" in params:
             sim.corrupt_dframes(_int(params, "corrupt", 1, 1000))
         if "restart" in params:
@@ -101,9 +111,12 @@ class E1Device(SimulatedDevice):
             raise ControlError("bad-params", "'channel' must be a B-channel (1-15, 17-31)")
         if not self.sim.dchannel_up:
             raise ControlError("not-ready", "the appliance's D-channel is not up")
-        call = self.sim.place_call(int(channel), str(params.get("called", "")),
-                                   str(params.get("calling", "")),
-                                   bool(params.get("restricted", False)))
+        call = self.sim.place_call(
+            int(channel),
+            str(params.get("called", "")),
+            str(params.get("calling", "")),
+            bool(params.get("restricted", False)),
+        )
         if params.get("dtmf"):
             self.sim.send_dtmf(int(channel), str(params["dtmf"]))
         call_id = next(self._ids)
@@ -123,6 +136,30 @@ class E1Device(SimulatedDevice):
         self.sim.send_dtmf(call.channel, digits)
         return {"call": params["call"], "digits": digits}
 
+    async def _heard(self, params: dict[str, Any]) -> dict[str, Any]:
+        """What the caller on ``call`` heard in the last ``seconds``: level, and the share of
+        the energy within ±20 Hz of ``hz`` (a tone check a test or technician can use)."""
+        call = self._calls.get(params.get("call", -1))
+        if call is None or call.channel is None:
+            raise ControlError("not-found", f"no call {params.get('call')!r} with a B-channel")
+        seconds = params.get("seconds", 1.0)
+        hz = params.get("hz", 1000)
+        if not isinstance(seconds, int | float) or not 0.1 <= seconds <= 30:
+            raise ControlError("bad-params", "'seconds' must be from 0.1 to 30")
+        if not isinstance(hz, int | float) or not 50 <= hz <= 3950:
+            raise ControlError("bad-params", "'hz' must be from 50 to 3950")
+        audio = self.sim.heard(call.channel)[-int(seconds * 8000) :].astype(np.float64)
+        if audio.size == 0:
+            return {"samples": 0, "level_dbm0": None, "share": 0.0}
+        spectrum = np.abs(np.fft.rfft(audio)) ** 2
+        freqs = np.fft.rfftfreq(audio.size, 1 / 8000)
+        total = float(spectrum.sum()) or 1.0
+        share = float(spectrum[np.abs(freqs - hz) <= 20].sum()) / total
+        rms = float(np.sqrt(np.mean(audio**2)))
+        # G.711 §3: a sine of 3.14 dBm0 peaks at full scale (32768 in 16-bit linear)
+        level = 20 * np.log10(max(rms, 1e-9) * np.sqrt(2) / 32768) + 3.14
+        return {"samples": int(audio.size), "level_dbm0": round(level, 1), "share": round(share, 3)}
+
     async def _hangup(self, params: dict[str, Any]) -> dict[str, Any]:
         call = self._calls.get(params.get("call", -1))
         if call is None:
@@ -135,7 +172,8 @@ class E1Device(SimulatedDevice):
         if action not in ("answer", "alert", "clear"):
             raise ControlError("bad-params", "'action' must be answer, alert or clear")
         self.sim.routes[str(params.get("number", ""))] = Route(
-            action=action, cause=_int(params, "cause", 1, 127, 16))
+            action=action, cause=_int(params, "cause", 1, 127, 16)
+        )
         return {"routes": len(self.sim.routes)}
 
     def status(self) -> dict[str, Any]:
@@ -145,7 +183,9 @@ class E1Device(SimulatedDevice):
             "alarms": sim.alarms.as_dict(),
             "counters": sim.counters.as_dict(),
             "loopback": sim.loopback,
-            "calls": {str(cid): {"channel": c.channel, "state": c.state, "cause": c.cause}
-                      for cid, c in self._calls.items()},
+            "calls": {
+                str(cid): {"channel": c.channel, "state": c.state, "cause": c.cause}
+                for cid, c in self._calls.items()
+            },
             "pcap_frames": sim.pcap.frames if sim.pcap is not None else 0,
         }

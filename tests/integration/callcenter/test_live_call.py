@@ -47,7 +47,9 @@ def until(predicate: Any, timeout: float = 20.0, what: str = "condition") -> Any
 def center(tmp_path: Path, start_daemon: Any) -> Any:
     sim = tmp_path / "sim"
     processes = [
-        subprocess.Popen([sys.executable, "-m", f"hil.sim.{device}", "--name", name, "--run-dir", str(sim)])
+        subprocess.Popen(
+            [sys.executable, "-m", f"hil.sim.{device}", "--name", name, "--run-dir", str(sim)]
+        )
         for name, device in SIMULATORS
     ]
     try:
@@ -59,13 +61,16 @@ def center(tmp_path: Path, start_daemon: Any) -> Any:
         text = text.replace('level = "info"', 'level = "debug"')
         for port in ("fxo1", "fxo2"):
             start = text.index(f'[[rig.ports]]\nname = "{port}"')
-            text = text[:start] + text[text.index("[[rig.ports]]", start + 1):]
+            text = text[:start] + text[text.index("[[rig.ports]]", start + 1) :]
         config = tmp_path / "appliance.toml"
         config.write_text(text)
         daemon = start_daemon("telephonyd", config)
         sock = tmp_path / "run" / "telephonyd.sock"
         wait_for_socket(sock, daemon.process)
-        until(lambda: call(sock, "spans.list")["spans"][0]["state"] == "in-service", what="span in service")
+        until(
+            lambda: call(sock, "spans.list")["spans"][0]["state"] == "in-service",
+            what="span in service",
+        )
         yield tmp_path, sock, sim, daemon
     finally:
         for process in processes:
@@ -89,28 +94,52 @@ def test_e1_call_through_ivr_and_queue_to_an_fxs_agent(center: Any) -> None:
     call(sim / "e1a.ctl", "hangup", call=second)
     until(lambda: len(call(sock, "calls.list")["calls"]) == 1, what="second caller gone")
 
-    phone = until(lambda: (s := call(sim / "phone1.ctl", "status"))["caller_id"] and s, what="agent phone rings")
+    phone = until(
+        lambda: (s := call(sim / "phone1.ctl", "status"))["caller_id"] and s,
+        what="agent phone rings",
+    )
     assert phone["caller_id"]["number"] == "13800138000"
     queued = call(sock, "calls.list")["calls"][0]
     assert queued["queue"] == "sales"
     assert call(sock, "agents.list")["agents"][0]["state"] == "ringing"
 
     call(sim / "phone1.ctl", "lift")
-    until(lambda: call(sock, "agents.list")["agents"][0]["state"] == "talking", what="agent talking")
-    assert call(sock, "calls.list")["calls"][0]["state"] == "talking"
-    time.sleep(1.0)
+    until(
+        lambda: call(sock, "agents.list")["agents"][0]["state"] == "talking", what="agent talking"
+    )
+    talking = call(sock, "calls.list")["calls"][0]
+    assert talking["state"] == "talking"
+    recording = until(lambda: call(sock, "rec.active"), what="recording started")
+    assert recording[0]["call_id"] == talking["call_id"] and recording[0]["agent"] == "1001"
+    call(sim / "phone1.ctl", "talk", hz=700)  # the agent speaks: a tone the caller must hear
+    time.sleep(1.5)
+    heard = call(sim / "e1a.ctl", "heard", call=placed, hz=700, seconds=1.0)
+    assert heard["share"] > 0.8 and heard["level_dbm0"] > -30, heard  # agent -> engine -> E1 caller
 
     call(sim / "e1a.ctl", "hangup", call=placed)
     until(lambda: not call(sock, "calls.list")["calls"], what="call cleared")
-    until(lambda: call(sock, "agents.list")["agents"][0]["state"] in ("wrapup", "idle"), what="agent free")
+    until(
+        lambda: call(sock, "agents.list")["agents"][0]["state"] in ("wrapup", "idle"),
+        what="agent free",
+    )
     call(sim / "phone1.ctl", "hangup")
     assert daemon.process.poll() is None
 
     db = sqlite3.connect(root / "state" / "appliance.db")
-    events = [r[0] for r in db.execute("SELECT event FROM queue_log WHERE queue = 'sales' ORDER BY id")]
+    events = [
+        r[0] for r in db.execute("SELECT event FROM queue_log WHERE queue = 'sales' ORDER BY id")
+    ]
     assert events[:4] == ["ENTERQUEUE", "RINGING", "CONNECT", "COMPLETECALLER"]
     visits = db.execute("SELECT node, result FROM ivr_visits ORDER BY id").fetchall()
     assert sorted(visits[:2]) == [("menu", "1"), ("menu", "hangup")]  # IVR-7 node counts
-    cdrs = db.execute("SELECT caller, callee, trunk, disposition, queue, agent FROM cdr ORDER BY id").fetchall()
+    # the recording: indexed, final, and a WAV that sox reads, as long as the conversation
+    path, status, duration = db.execute("SELECT path, status, duration FROM recordings").fetchone()
+    assert status == "complete" and duration >= 1.5
+    wav = root / "state" / "recordings" / path
+    soxi = subprocess.run(["soxi", "-D", str(wav)], capture_output=True, text=True, check=True)
+    assert abs(float(soxi.stdout) - duration) < 0.1
+    cdrs = db.execute(
+        "SELECT caller, callee, trunk, disposition, queue, agent FROM cdr ORDER BY id"
+    ).fetchall()
     assert ("13800138000", "4000", "e1a", "ANSWERED", "sales", "1001") in cdrs
     assert [c[0] for c in cdrs] == ["13900139000", "13800138000"]  # in the order they ended

@@ -1,0 +1,153 @@
+"""Call recording inside appliance-telephonyd, driven by the call model's events.
+
+When a caller meets an agent (``call.bridge``) the recording policy decides
+and, if so, the media engine's tap feeds a WAV writer; ``call.end`` closes it.
+At start-up files left open by a crash are repaired; an orderly stop or a
+power-off request (PWR-2) closes every file before telephonyd says it is
+ready to lose power. Serves ``rec.*`` and ``stats.live``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from appliance.calls.component import CallCenterComponent
+from appliance.calls.model import Call
+from appliance.calls.telephony import media_handle
+from appliance.media.component import MediaComponent
+from appliance.media.engine import ChannelHandle, MediaError
+from appliance.recording.control import register_recording_methods
+from appliance.recording.index import RecordingIndex
+from appliance.recording.policy import CallInfo
+from appliance.recording.recorder import Recorder
+from appliance.runtime.events import Event
+from appliance.runtime.service import Component, Service
+from appliance.signalling.analog.component import PortsComponent
+from appliance.signalling.pri.component import SpansComponent
+from appliance.stats.live import register_live_method
+from appliance.store import open_database
+
+log = logging.getLogger("appliance.recording")
+
+
+class RecordingComponent(Component):
+    name = "recording"
+
+    def __init__(
+        self,
+        media: MediaComponent,
+        center: CallCenterComponent,
+        spans: SpansComponent,
+        ports: PortsComponent,
+    ) -> None:
+        self._media = media
+        self._center = center
+        self._spans = spans
+        self._ports = ports
+        self.recorder: Recorder | None = None
+        self._unlisten: list[Any] = []
+
+    async def start(self, service: Service) -> None:
+        engine = self._media.engine
+        assert engine is not None and service.db is not None
+        config = service.config
+        # the writer thread indexes through a connection of its own
+        index = RecordingIndex(open_database(config.paths.database_path))
+        self.recorder = Recorder(
+            config.paths.recordings_path,
+            index,
+            engine,
+            config.recording,
+            service.clock,
+            alarm=lambda topic, data: self._alarm(service, topic, data),
+        )
+        for rec in self.recorder.recover():
+            log.warning(
+                "recording %s repaired after an unclean stop", rec.id, extra={"recording": rec.id}
+            )
+        self._unlisten = [
+            service.bus.listen("call.bridge", self._bridged),
+            service.bus.listen("call.end", self._ended),
+        ]
+        register_recording_methods(
+            service.control, self.recorder, self._call_lookup, self._channel_lookup, engine
+        )
+        register_live_method(service.control, service.db, service.clock.time, self._trunk_channels)
+
+    @staticmethod
+    def _alarm(service: Service, topic: str, data: dict[str, Any]) -> None:
+        service.bus.publish(topic, **data)
+
+    def _call(self, call_id: str) -> Call | None:
+        center = self._center.center
+        return center.calls.calls.get(call_id) if center is not None else None
+
+    def _call_lookup(self, call_id: str) -> tuple[CallInfo, Any, Any] | None:
+        call = self._call(call_id)
+        if call is None or call.bridge is None:
+            return None
+        others = [c for c in call.bridge.channels if c is not call.channel]
+        if not others:
+            return None
+        try:
+            caller, agent = media_handle(call.channel), media_handle(others[0])
+        except MediaError:
+            return None
+        info = CallInfo(
+            call.call_id,
+            caller=call.caller,
+            dnis=call.dnis,
+            agent=call.agent,
+            extension=others[0].name,
+            queue=call.queue,
+        )
+        return info, caller, agent
+
+    def _channel_lookup(self, name: str) -> ChannelHandle | None:
+        engine = self._media.engine
+        if engine is None:
+            return None
+        return next((h for h in engine.channels if h.name == name), None)
+
+    def _bridged(self, event: Event) -> None:
+        found = self._call_lookup(str(event.data.get("call_id")))
+        if (
+            found is not None
+            and self.recorder is not None
+            and not self.recorder.is_recording(found[0].call_id)
+        ):
+            self.recorder.call_connected(*found)
+
+    def _ended(self, event: Event) -> None:
+        if self.recorder is not None:
+            self.recorder.call_ended(str(event.data.get("call_id")))
+
+    def _trunk_channels(self) -> dict[str, dict[str, bool]]:
+        out: dict[str, dict[str, bool]] = {}
+        for name, span in self._spans.spans.items():
+            out[name] = {f"B{n}": channel.call is not None for n, channel in span.channels.items()}
+        switch = self._ports.switch
+        if switch is not None:
+            for line in switch.fxo():
+                out[line.name] = {line.name: line.call_id is not None}
+        return out
+
+    async def prepare_shutdown(self) -> dict[str, int]:
+        if self.recorder is None:
+            return {}
+        active = len(self.recorder.active())
+        late = self.recorder.shutdown()
+        return {"recordings_closed": active - len(late)}
+
+    async def stop(self) -> None:
+        for unlisten in self._unlisten:
+            unlisten()
+        self._unlisten = []
+        if self.recorder is not None:
+            self.recorder.shutdown()
+            self.recorder.index.conn.close()
+            self.recorder = None
+
+    def status(self) -> dict[str, Any]:
+        return {"active": len(self.recorder.active())} if self.recorder is not None else {}
