@@ -58,10 +58,11 @@ class Daemon:
     def __init__(self, name: str, config: Path, env: dict[str, str] | None = None) -> None:
         self.name = name
         self.config = config
+        # stderr is inherited: pytest captures it per test, and an unread pipe could
+        # fill up and block a chatty daemon
         self.process = subprocess.Popen(
             [str(BIN / f"appliance-{name}"), "--config", str(config)],
             env={**os.environ, **(env or {})},
-            stderr=subprocess.PIPE,
         )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 5.0) -> int:

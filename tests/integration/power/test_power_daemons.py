@@ -117,3 +117,34 @@ def test_killing_powerd_drops_the_relays_through_the_watchdog(rig: Any) -> None:
         timeout=6,
     )
     assert status["relays_energised"] == [False] * 4
+
+
+def test_low_battery_runs_the_orderly_shutdown_through_the_real_telephonyd(tmp_path: Path, start_daemon: Any) -> None:
+    sim = tmp_path / "sim"
+    mains = subprocess.Popen([sys.executable, "-m", "hil.sim.mains", "--name", "power", "--run-dir", str(sim)])
+    wait_for_socket(sim / "power.ctl", mains)
+    marker = tmp_path / "powered-off"
+    config = minimal_config(
+        tmp_path,
+        f'\n[rig]\nups = "sim:{sim}/power.ups.tty"\nboard = "sim:{sim}/power.board.sock"\n'
+        f'watchdog = "sim:{sim}/power.watchdog.sock"\n'
+        # any time on battery counts as low here, so the whole sequence runs at once
+        '\n[power]\nups_poll_interval = 0.2\ntelephony_check_interval = 0.2\nlow_runtime = 86400\n'
+        f'low_charge = 100\nprepare_deadline = 10\nshutdown_command = ["touch", "{marker}"]\n',
+    )
+    try:
+        telephonyd = start_daemon("telephonyd", config)
+        wait_for_socket(tmp_path / "run" / "telephonyd.sock", telephonyd.process)
+        powerd = start_daemon("powerd", config)
+        wait_for_socket(tmp_path / "run" / "powerd.sock", powerd.process)
+        until(lambda: call(tmp_path / "run" / "powerd.sock", "power.status")["telephony_healthy"])
+        call(sim / "power.ctl", "mains", on=False)
+        until(marker.exists, timeout=15)
+        steps = [s["step"] for s in call(tmp_path / "run" / "powerd.sock", "power.status")["shutdown_steps"]]
+        assert steps[:4] == ["start", "telephony-prepare", "telephony-ack", "command"]
+        health = call(tmp_path / "run" / "telephonyd.sock", "telephony.health")
+        assert health["draining"] is True  # new calls are refused until power returns or ends
+        assert lifeline(tmp_path)["engaged"]
+    finally:
+        mains.terminate()
+        mains.wait(10)
