@@ -408,8 +408,8 @@ class Acd:
                 continue
             leg.set_listener(None)
             if not leg.hung_up:
-                leg.hung_up = True
                 leg.hangup(CAUSE_NORMAL_CLEARING)
+                leg.hung_up = True
             agent.leg = None
             if agent.state is AgentState.RINGING:
                 self._set_state(agent, AgentState.IDLE)
@@ -623,8 +623,8 @@ class Acd:
             agent = self.agents[agent_id]
             leg.set_listener(None)
             if not leg.hung_up:
-                leg.hung_up = True
                 leg.hangup(CAUSE_NORMAL_CLEARING)
+                leg.hung_up = True
             agent.leg = None
             entry.tried.add(agent_id)
             self.events.queue_event(

@@ -125,8 +125,9 @@ class CallManager:
         if call.bridge is not None and channel in call.bridge.channels:
             call.bridge.remove(channel)
         if not channel.hung_up:
-            channel.hung_up = True
+            # the technology releases it first (it ignores a leg already marked hung up)
             channel.hangup(cause)
+            channel.hung_up = True
         if channel in call.legs:
             call.legs.remove(channel)
         self._publish("call.leg_end", call, channel=channel.name, cause=cause)
@@ -176,8 +177,8 @@ class CallManager:
             call.bridge = None
         for leg in list(call.legs):
             if not leg.hung_up:
-                leg.hung_up = True
                 leg.hangup(cause)
+                leg.hung_up = True
         end = self.clock.time()
         disp = call.disposition or ("ANSWERED" if call.answer is not None else "NO ANSWER")
         self.events.cdr(

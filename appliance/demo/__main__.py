@@ -122,11 +122,15 @@ def main() -> int:
             "Drive the simulated rig (technician's view):\n"
             f"  .venv/bin/hil ctl {sim}/power.ctl mains on=false   # cut mains: lifeline engages\n"
             f"  .venv/bin/hil ctl {sim}/power.ctl mains on=true\n"
-            f"  .venv/bin/hil ctl {sim}/phone1.ctl lift\n"
-            f"  .venv/bin/hil ctl {sim}/phone1.ctl dial digits='\"202\"'   # phone2 rings\n"
+            f"  .venv/bin/hil ctl {sim}/callers.ctl pause on=true   # no new customers\n"
+            "  .venv/bin/appliancectl calls list; .venv/bin/appliancectl agents list\n"
+            "  .venv/bin/appliance-console          # the field engineer's screen\n"
             "Press Ctrl-C to stop everything.\n",
             flush=True,
         )
+        telephonyd = config.control_socket("telephonyd")
+        for agent in config.acd.agents:  # the agents come to work at their phones
+            asyncio.run(call_once(telephonyd, "agents.login", agent=agent.id, device=agent.device))
         print("demo: ready", flush=True)
         while not stop:
             gone = [str(p.args) for p in processes if p.poll() is not None]

@@ -256,8 +256,8 @@ class FlowRun:
             return
         if self.other is not None and not self.other.hung_up:
             self.other.set_listener(None)
-            self.other.hung_up = True
             self.other.hangup(cause)
+            self.other.hung_up = True
         self.hangup(cause=cause)
 
     # ------------------------------------------------------------------ nodes
@@ -504,8 +504,8 @@ class FlowRun:
         if self.other is not None:
             other, self.other = self.other, None
             other.set_listener(None)
-            other.hung_up = True
             other.hangup(CAUSE_NORMAL_CLEARING)
+            other.hung_up = True
         node = self.node
         self.branch("noanswer", node.failure if node is not None else "")
 

@@ -10,4 +10,5 @@ DEVICES: dict[str, str] = {
     "pstn": "hil.sim.pstn",
     "phone": "hil.sim.phone",
     "mains": "hil.sim.mains",
+    "callers": "hil.sim.callers",
 }

@@ -91,8 +91,9 @@ class AnalogPhone(AnalogSimDevice):
         samples = np.concatenate([samples, np.zeros(pad, np.int16)])
         self._mic.extend(samples.reshape(-1, FRAME_SAMPLES))
 
-    def dial_pulse(self, digits: str, break_ms: int = 60, make_ms: int = 40,
-                   interdigit_ms: int = 700) -> None:
+    def dial_pulse(
+        self, digits: str, break_ms: int = 60, make_ms: int = 40, interdigit_ms: int = 700
+    ) -> None:
         script: list[bool] = []
         for digit in digits:
             pulses = 10 if digit == "0" else int(digit)
@@ -167,27 +168,51 @@ class AnalogPhone(AnalogSimDevice):
 
 
 class AnsweringPhone(AnalogPhone):
-    """Answers ``answer_after_s`` after it starts ringing; hangs up ``hangup_after_s`` later."""
+    """An agent at a phone: answers every call ``answer_after_s`` after it starts ringing,
+    hangs up ``hangup_after_s`` later, or as soon as the far end has cleared (a battery
+    drop, CPC, once the call is settled; or busy/reorder tone), then waits for the next
+    call."""
 
-    def __init__(self, answer_after_s: float, hangup_after_s: float | None,
-                 country_code: str = "CN") -> None:
+    SETTLE_MS = 1000  # line transients right after answering are not a disconnect
+
+    def __init__(
+        self, answer_after_s: float, hangup_after_s: float | None, country_code: str = "CN"
+    ) -> None:
         super().__init__(country_code)
         self.answer_after_ms = int(answer_after_s * 1000)
         self.hangup_after_ms = None if hangup_after_s is None else int(hangup_after_s * 1000)
         self._ring_seen: int | None = None
         self._answered: int | None = None
+        self._tones_at_answer = 0
+        self._drops_settled: int | None = None
+        self.calls_answered = 0
 
     def step(self, flags: int, audio: Frame) -> tuple[int, Frame]:
-        if flags & simwire.RING and self._ring_seen is None:
+        if flags & simwire.RING and self._ring_seen is None and not self.off_hook:
             self._ring_seen = self.now_ms
-        if self._ring_seen is not None and self._answered is None \
-                and self.now_ms - self._ring_seen >= self.answer_after_ms:
+        if (
+            self._ring_seen is not None
+            and self._answered is None
+            and self.now_ms - self._ring_seen >= self.answer_after_ms
+        ):
             self._answered = self.now_ms
+            self._tones_at_answer = len(self.tones)
+            self._drops_settled = None
+            self.calls_answered += 1
             self.lift()
-        if self._answered is not None and self.hangup_after_ms is not None \
-                and self.now_ms - self._answered >= self.hangup_after_ms:
-            self.hangup_after_ms = None
-            self.hang_up()
+        if self._answered is not None:
+            talked_out = (
+                self.hangup_after_ms is not None
+                and self.now_ms - self._answered >= self.hangup_after_ms
+            )
+            if self._drops_settled is None and self.now_ms - self._answered >= self.SETTLE_MS:
+                self._drops_settled = self.battery_drops
+            cleared = any(
+                t in ("busy", "reorder") for t in self.tones[self._tones_at_answer :]
+            ) or (self._drops_settled is not None and self.battery_drops > self._drops_settled)
+            if talked_out or cleared:
+                self.hang_up()
+                self._ring_seen = self._answered = None
         return super().step(flags, audio)
 
 
@@ -206,8 +231,9 @@ class PhoneHost(AnalogDeviceHost):
         answer_after = option(options, "answer_after_s", float, None)
         phone: AnalogPhone
         if answer_after is not None:
-            phone = AnsweringPhone(answer_after, option(options, "hangup_after_s", float, None),
-                                   country_code)
+            phone = AnsweringPhone(
+                answer_after, option(options, "hangup_after_s", float, None), country_code
+            )
         else:
             phone = AnalogPhone(country_code, option(options, "callerid_standard", str, ""))
         super().__init__(name, run_dir, options, phone)
@@ -258,11 +284,18 @@ class PhoneHost(AnalogDeviceHost):
     def status(self) -> dict[str, Any]:
         phone = self.phone
         cid = phone.caller_id
-        return {**super().status(), "off_hook": phone.off_hook, "ringing": phone.ringing,
-                "rings": phone.rings, "battery": phone.battery, "reversed": phone.reversed,
-                "mwi": phone.mwi, "tones": phone.tones[-10:],
-                "voice_s": phone.voice_seconds,
-                "caller_id": cid.as_dict() if cid else None}
+        return {
+            **super().status(),
+            "off_hook": phone.off_hook,
+            "ringing": phone.ringing,
+            "rings": phone.rings,
+            "battery": phone.battery,
+            "reversed": phone.reversed,
+            "mwi": phone.mwi,
+            "tones": phone.tones[-10:],
+            "voice_s": phone.voice_seconds,
+            "caller_id": cid.as_dict() if cid else None,
+        }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

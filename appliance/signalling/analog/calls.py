@@ -168,6 +168,9 @@ class AnalogLegs:
         leg = AnalogLeg(phone, self.prompts, caller=caller_id, dnis=phone.extension)
         leg.set_listener(listener)
         if not phone.offer(CallerId(number=caller_id)):
+            log.info("originate %s: phone %s is not free (%s, %s)", destination, phone.name,
+                     phone.state.value, "off-hook" if phone.port.off_hook else "on-hook",
+                     extra={"port": phone.name})
             return self._refused(leg, CAUSE_USER_BUSY)
         return self._track(leg)
 

@@ -178,6 +178,8 @@ class AnalogSwitch:
 
     def answered(self, channel: FxsChannel) -> None:
         other = self.partner.get(channel.name)
+        if other is None and self.legs is not None and channel.name in self.legs.legs:
+            return  # rung by the call layer (an agent answering a queue call): it bridges
         if other is None:
             log.info("port %s answered but the caller has gone", channel.name,
                      extra={"port": channel.name})

