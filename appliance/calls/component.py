@@ -17,6 +17,7 @@ from typing import Any
 from appliance.acd.engine import AcdError
 from appliance.calls.center import CallCenter
 from appliance.calls.model import CallError
+from appliance.calls.originate import ClickToDial
 from appliance.calls.telephony import TelephonySwitch
 from appliance.media.component import MediaComponent
 from appliance.media.prompts import Prompt, PromptError, load_prompt
@@ -82,6 +83,7 @@ class CallCenterComponent(Component):
         for method, handler in (
             ("calls.list", self._calls_list),
             ("calls.hangup", self._calls_hangup),
+            ("calls.originate", self._calls_originate),
             ("queues.list", self._queues_list),
             ("agents.list", self._agents_list),
             ("agents.login", self._agent_action("login")),
@@ -162,6 +164,28 @@ class CallCenterComponent(Component):
             leg.hangup(cause)
         self.center.calls.end(call, "ADMIN", cause)
         return {"hungup": call_id}
+
+    async def _calls_originate(self, params: dict[str, Any]) -> dict[str, Any]:
+        assert self.center is not None
+        source, number = params.get("from"), params.get("to")
+        if not isinstance(source, str) or not source:
+            raise ControlError("bad-params", "'from' (an agent id or an FXS phone) is required")
+        if not isinstance(number, str) or not number or \
+                not all(ch.isdigit() or ch in "*#+" for ch in number):
+            raise ControlError("bad-params", "'to' must be a number: digits, '*', '#', leading '+'")
+        agents = {a.id: a for a in self.center.acd.config.agents}
+        agent = agents.get(source)
+        device = (self.center.acd.agents[source].active_device or agent.device) if agent else source
+        switch = self._ports.switch
+        assert switch is not None
+        if switch.channels.get(device) is None and switch.by_extension(device) is None:
+            raise ControlError("not-found", f"{source!r} is neither an agent with a phone nor an "
+                               "FXS phone; click-to-dial rings the caller's own phone first")
+        try:
+            placed = ClickToDial(self.center.calls, device, number, agent=source if agent else "")
+        except ValueError as exc:
+            raise ControlError("refused", str(exc)) from exc
+        return {"call_id": placed.call.call_id, "state": "ringing", "from": source, "to": number}
 
     async def _queues_list(self, params: dict[str, Any]) -> dict[str, Any]:
         assert self.center is not None

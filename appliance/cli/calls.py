@@ -73,9 +73,11 @@ def hangup(ctx: Context, call_id: str, cause: int, as_json: bool) -> None:
 @output_options
 @pass_context
 def originate(ctx: Context, source: str, number: str, as_json: bool) -> None:
-    """Place a call from a port, span or agent FROM to the number TO.
+    """Click-to-dial: ring FROM (an agent id or an FXS phone), then call TO and join them.
 
-    Example: appliancectl calls originate fxo1 0123456789
+    TO is an extension or an outside number, dialled on an idle carrier line.
+
+    Example: appliancectl calls originate 1001 013812345678
     """
     if not number or not all(ch.isdigit() or ch in "*#+" for ch in number):
         raise click.BadParameter(

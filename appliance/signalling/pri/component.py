@@ -189,6 +189,8 @@ class SpansComponent(Component):
                 **({"channels": []} if with_channels else {}),
             }
         status = span.status()
+        # docs/control-protocol.md: 'up' for a span in service (libpri's view: in-service)
+        status["state"] = "up" if status["state"] == "in-service" else status["state"]
         if not with_channels:
             status.pop("channels", None)
         return status

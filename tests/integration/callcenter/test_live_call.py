@@ -68,7 +68,7 @@ def center(tmp_path: Path, start_daemon: Any) -> Any:
         sock = tmp_path / "run" / "telephonyd.sock"
         wait_for_socket(sock, daemon.process)
         until(
-            lambda: call(sock, "spans.list")["spans"][0]["state"] == "in-service",
+            lambda: call(sock, "spans.list")["spans"][0]["state"] == "up",
             what="span in service",
         )
         yield tmp_path, sock, sim, daemon
@@ -143,3 +143,26 @@ def test_e1_call_through_ivr_and_queue_to_an_fxs_agent(center: Any) -> None:
     ).fetchall()
     assert ("13800138000", "4000", "e1a", "ANSWERED", "sales", "1001") in cdrs
     assert [c[0] for c in cdrs] == ["13900139000", "13800138000"]  # in the order they ended
+
+
+def test_click_to_dial_from_an_agent_through_appliancectl(center: Any) -> None:
+    root, sock, sim, daemon = center
+    ctl = [str(Path(sys.executable).parent / "appliancectl"), "--config", str(root / "appliance.toml")]
+    refused = subprocess.run([*ctl, "calls", "originate", "nobody", "202"], capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 1 and "neither an agent with a phone nor an FXS phone" in refused.stderr
+    placed = subprocess.run([*ctl, "calls", "originate", "1001", "202", "--json"], capture_output=True, text=True, timeout=30)
+    assert placed.returncode == 0, placed.stderr
+    until(lambda: call(sim / "phone1.ctl", "status")["rings"] >= 1, what="agent's own phone rings first")
+    call(sim / "phone1.ctl", "lift")
+    until(lambda: call(sim / "phone2.ctl", "status")["rings"] >= 1, what="the called phone rings")
+    call(sim / "phone2.ctl", "lift")
+    up = until(lambda: [c for c in call(sock, "calls.list")["calls"] if c["state"] == "talking"], what="joined")
+    assert up[0]["direction"] == "outbound"
+    call(sim / "phone1.ctl", "hangup")
+    until(lambda: not call(sock, "calls.list")["calls"], what="call cleared")
+    db = sqlite3.connect(root / "state" / "appliance.db")
+    cdr = db.execute("SELECT direction, agent, disposition FROM cdr WHERE direction = 'outbound'").fetchone()
+    assert cdr == ("outbound", "1001", "ANSWERED")
+    audit = db.execute("SELECT action, outcome FROM audit_log WHERE action = 'call.originate'").fetchall()
+    assert [a[1].split(":")[0] for a in audit] == ["refused", "ok"]
+    assert daemon.process.poll() is None

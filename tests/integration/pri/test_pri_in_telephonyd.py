@@ -61,7 +61,7 @@ def test_span_in_service_busy_out_and_recovery_after_the_far_end_vanishes(
     try:
         span = until(
             lambda: next(
-                (s for s in call(sock, "spans.list")["spans"] if s["state"] == "in-service"), None
+                (s for s in call(sock, "spans.list")["spans"] if s["state"] == "up"), None
             )
         )
         assert (span["name"], span["dchannel"], span["idle"]) == ("e1a", "up", 30)
@@ -95,7 +95,7 @@ def test_span_in_service_busy_out_and_recovery_after_the_far_end_vanishes(
 
         restarted = start_e1(sim_dir)
         try:
-            until(lambda: call(sock, "spans.list")["spans"][0]["state"] == "in-service", timeout=30)
+            until(lambda: call(sock, "spans.list")["spans"][0]["state"] == "up", timeout=30)
         finally:
             restarted.terminate()
             restarted.wait(10)
