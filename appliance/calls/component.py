@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from typing import Any
 
 from appliance.acd.engine import AcdError
@@ -190,7 +189,8 @@ class CallCenterComponent(Component):
     async def _queues_list(self, params: dict[str, Any]) -> dict[str, Any]:
         assert self.center is not None
         rows = self.center.acd.queue_status()
-        day = time.time() - time.time() % 86400
+        now = self.center.clock.time()
+        day = now - now % 86400  # since UTC midnight, as acd.queue_status counts 'completed'
         abandoned: dict[str, int] = {}
         if self.center.db is not None:
             for queue, count in self.center.db.conn.execute(
