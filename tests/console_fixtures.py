@@ -152,6 +152,7 @@ class FixtureDaemons:
                        "calls.originate", "queues.list", "agents.list", "agents.login",
                        "agents.logout", "agents.pause", "agents.unpause"):
             self.telephonyd.register(method, self._handler("telephonyd", method))
+        self.telephonyd.register("ports.busy_out", self._handler("telephonyd", "ports.busy_out"))
         for method in ("status", "config.apply", "power.status", "power.history",
                        "power.test_lifeline"):
             self.powerd.register(method, self._handler("powerd", method))
@@ -256,6 +257,18 @@ class FixtureDaemons:
 
     def _ports_show(self, params: dict[str, Any]) -> dict[str, Any]:
         return dict(self._find("ports", params, "port"))
+
+    def _ports_busy_out(self, params: dict[str, Any]) -> dict[str, Any]:
+        port = self._find("ports", params, "port")
+        on = params.get("on", True)
+        if not isinstance(on, bool):
+            raise ControlError("bad-params", "'on' must be true or false")
+        port["busied_out"] = on
+        if on and port["call_id"] is None and port["state"] == "idle":
+            port["state"] = "blocked"
+        elif not on and port["state"] == "blocked":
+            port["state"] = "idle"
+        return dict(port)
 
     def _calls_list(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"calls": list(self.state["calls"].values())}

@@ -1,4 +1,4 @@
-"""``appliancectl ports``: analog FXO/FXS port status (MON-1, OPS-1)."""
+"""``appliancectl ports``: analog FXO/FXS port status and maintenance (MON-1, OPS-1)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from appliance.cli.audit import query
+from appliance.cli.audit import audited_call, query
 from appliance.cli.common import Context, output_options, pass_context, print_json, print_table
 
 COLUMNS = ["name", "kind", "state", "hook", "battery", "call_id", "address"]
@@ -22,7 +22,7 @@ def port_row(port: dict[str, Any]) -> dict[str, Any]:
 
 @click.group("ports")
 def ports_group() -> None:
-    """Analog ports: line state, hook, loop battery and current call.
+    """Analog ports: line state, hook, loop battery, current call and busy-out.
 
     Example: appliancectl ports list
     """
@@ -58,3 +58,29 @@ def show_port(ctx: Context, port: str, as_json: bool) -> None:
         return
     for key, value in port_row(result).items():
         click.echo(f"{key:<8} {value}")
+
+
+@ports_group.command("busy-out")
+@click.argument("port")
+@click.option("--off", "release", is_flag=True, help="Return the port to service.")
+@output_options
+@pass_context
+def busy_out(ctx: Context, port: str, release: bool, as_json: bool) -> None:
+    """Take analog PORT out of service (or back with --off).
+
+    A busied-out FXO line is held off-hook so the carrier sends it no calls and
+    nothing is dialled on it; a busied-out FXS phone is not rung and hears
+    reorder when lifted. A port in a call is blocked when that call ends.
+    An unknown port exits 1, a port that could not be opened is refused (exit 4).
+
+    Example: appliancectl ports busy-out fxo1
+    """
+    result = audited_call(
+        ctx, "telephonyd", "ports.busy_out", "port.busy_out", port, port=port, on=not release,
+    )
+    if as_json:
+        print_json(result)
+        return
+    pending = result.get("busied_out") and result["state"] not in ("blocked", "maintenance")
+    note = "; blocked when its call ends" if pending else ""
+    click.echo(f"{result['name']}: {result['state']}{note}")

@@ -75,6 +75,8 @@ class AnalogChannel:
         self.on_event = on_event
         self.address = ""  # the configured device address, for status displays
         self.call_id: str | None = None  # set by the call layer while a call uses the port
+        # maintenance busy-out (OPS-1): the port is 'blocked' now, or when its call ends
+        self.busied_out = False
         self.state_listener: Callable[[AnalogChannel, str, str], None] | None = None
         self.handle: ChannelHandle = engine.register(port.name, sink=self._send)
         engine.enable_dtmf(self.handle)
@@ -193,6 +195,15 @@ class AnalogChannel:
     def _on_port_event(self, event: PortEvent) -> None:
         raise NotImplementedError
 
+    # -- maintenance (OPS-1) ----------------------------------------------------------
+    def busy_out(self) -> None:
+        """Take the port out of service; a call in progress finishes first."""
+        raise NotImplementedError
+
+    def return_to_service(self) -> None:
+        """Undo :meth:`busy_out`."""
+        raise NotImplementedError
+
     def _on_heard(self, heard: ListenEvent) -> None:
         raise NotImplementedError
 
@@ -200,7 +211,7 @@ class AnalogChannel:
         line = self.port.status()
         return {
             "name": self.name, "port": self.name, "kind": self.port.kind,
-            "address": self.address, "state": self.state.value,
+            "address": self.address, "state": self.state.value, "busied_out": self.busied_out,
             "hook": "off" if line.get("off_hook") else "on",
             "battery": bool(line.get("battery", True)), "call_id": self.call_id,
             "state_for_s": round(self.clock.monotonic() - self.state_since, 2),

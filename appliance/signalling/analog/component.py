@@ -2,8 +2,9 @@
 
 Builds the :class:`AnalogSwitch` from ``[[rig.ports]]`` once the media engine
 exists, reads every port's frame and line events just before each engine
-tick, hands the engine's events to the switch, and serves ``ports.list`` /
-``ports.show`` with ``port.state`` events (docs/control-protocol.md).
+tick, hands the engine's events to the switch, and serves ``ports.list``,
+``ports.show`` and ``ports.busy_out`` with ``port.state`` events
+(docs/control-protocol.md).
 """
 
 from __future__ import annotations

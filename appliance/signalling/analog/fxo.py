@@ -6,6 +6,7 @@ States (visible in :meth:`status` and the log)::
     idle --dial()--> seized --dial tone--> dialling --digits sent--> connected -> ...
     alerting --broken cadence--> ring-ignored --ringing stops--> idle
     any --battery gone (idle)--> no-battery --battery back--> idle
+    idle --busy_out()--> blocked (seized) --return_to_service()--> releasing -> idle
 
 Incoming calls: ringing is timed against the country's cadence
 (:mod:`cadence`); caller ID is taken from the listener before the first ring
@@ -72,6 +73,7 @@ class FxoState(enum.Enum):
     CONNECTED = "connected"
     RELEASING = "releasing"
     NO_BATTERY = "no-battery"
+    BLOCKED = "blocked"  # busied out for maintenance: held off-hook, no calls either way
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,11 @@ class FxoChannel(AnalogChannel):
         self.calls_out = 0
 
     def _set_state(self, new: enum.Enum, why: str) -> None:
+        if new is FxoState.IDLE and self.busied_out:
+            # a busied-out line never rests idle: seize it so the exchange sees it busy and
+            # routes no calls to it (loop start, the usual PBX practice for maintenance)
+            self.port.set_hook(True)
+            new, why = FxoState.BLOCKED, f"busied out ({why})"
         super()._set_state(new, why)
         self.dialtone.enabled = new is FxoState.SEIZED
         if not self.dialtone.enabled:
@@ -182,6 +189,27 @@ class FxoChannel(AnalogChannel):
         if self.state in (FxoState.ANSWERED, FxoState.SEIZED, FxoState.DIALLING,
                           FxoState.CONNECTED):
             self._release(why, notify=False)
+
+    def busy_out(self) -> None:
+        """Take the line out of service (OPS-1): seized at once when idle, else when the
+        call (or the missing battery) is over; no inbound answer, no outbound dialling."""
+        self.busied_out = True
+        log.info("port %s: busied out%s", self.name,
+                 "" if self.state is FxoState.IDLE else
+                 f"; blocked when it is idle again (now {self.state.value})",
+                 extra={"port": self.name})
+        if self.state is FxoState.IDLE:
+            self._cancel_all_timers()
+            self._cid_window_open = False
+            self.fsk.enabled = False
+            self._set_state(FxoState.IDLE, "maintenance")
+
+    def return_to_service(self) -> None:
+        """Undo :meth:`busy_out`: the line goes on-hook and is idle after the release guard."""
+        self.busied_out = False
+        log.info("port %s: returned to service", self.name, extra={"port": self.name})
+        if self.state is FxoState.BLOCKED:
+            self._release("returned to service", notify=False)
 
     def flash(self) -> None:
         """Hook flash towards the carrier (e.g. carrier-side transfer or call waiting)."""

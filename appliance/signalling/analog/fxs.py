@@ -9,6 +9,7 @@ States (visible in :meth:`status` and the log)::
         --on-hook--> transfer (held party joined to the consulted party)
         --flash--> consulted party dropped, back to the held party
     any --on-hook--> idle
+    idle --busy_out()--> blocked (off-hook: reorder) --return_to_service()--> idle
 
 Digits come as DTMF (the media engine) or dial pulses (the port). The dial
 plan decides when a number is complete; ``#`` ends dialling at once; the
@@ -52,6 +53,7 @@ class FxsState(enum.Enum):
     TONE = "tone"  # busy or reorder after a failure or a far-end hang-up
     HOWLER = "howler"
     LOCKOUT = "lockout"
+    BLOCKED = "blocked"  # busied out for maintenance: not rung, reorder when lifted
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,39 @@ class FxsChannel(AnalogChannel):
     def extension(self) -> str:
         return self.settings.extension
 
+    def _set_state(self, new: enum.Enum, why: str) -> None:
+        if new is FxsState.IDLE and self.busied_out:
+            new, why = FxsState.BLOCKED, f"busied out ({why})"
+        super()._set_state(new, why)
+
+    # -- maintenance (OPS-1) -------------------------------------------------------------
+    def busy_out(self) -> None:
+        """Take the phone out of service: blocked now when idle, else when it hangs up.
+
+        A blocked port is not rung (:meth:`offer` refuses) and a phone lifted on it
+        hears reorder (congestion) instead of dial tone.
+        """
+        self.busied_out = True
+        log.info("port %s: busied out%s", self.name,
+                 "" if self.state is FxsState.IDLE else
+                 f"; blocked when the phone hangs up (now {self.state.value})",
+                 extra={"port": self.name})
+        if self.state is FxsState.IDLE:
+            self._set_state(FxsState.IDLE, "maintenance")
+
+    def return_to_service(self) -> None:
+        """Undo :meth:`busy_out`; a phone already off-hook gets dial tone."""
+        self.busied_out = False
+        log.info("port %s: returned to service", self.name, extra={"port": self.name})
+        if self.state is not FxsState.BLOCKED:
+            return
+        self._cancel_all_timers()
+        self.stop_audio()
+        if self.port.off_hook:
+            self._give_dial_tone("returned to service, phone off-hook")
+        else:
+            self._set_state(FxsState.IDLE, "returned to service")
+
     # -- the phone ---------------------------------------------------------------
     def _on_port_event(self, event: PortEvent) -> None:
         t = event.type
@@ -144,6 +179,10 @@ class FxsChannel(AnalogChannel):
         if self.state is FxsState.IDLE:
             self._give_dial_tone("off-hook")
             self._emit("offhook")
+        elif self.state is FxsState.BLOCKED:
+            log.info("port %s: off-hook on a busied-out port; reorder", self.name,
+                     extra={"port": self.name})
+            self.play_tone("reorder", self.profile.reorder_tone)
 
     def _give_dial_tone(self, why: str) -> None:
         self.digits = ""
@@ -154,6 +193,9 @@ class FxsChannel(AnalogChannel):
 
     def _on_hook(self) -> None:
         if self.state is FxsState.IDLE:
+            return
+        if self.state is FxsState.BLOCKED:
+            self.stop_audio()
             return
         was = self.state
         self._cancel_all_timers()

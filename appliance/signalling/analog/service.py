@@ -106,11 +106,14 @@ def build_switch(entries: Sequence[PortEntry], clock: Clock, engine: MediaEngine
 
 
 def control_methods(switch: AnalogSwitch) -> dict[str, Handler]:
-    """``ports.list`` and ``ports.show`` for telephonyd's control socket (OPS-1).
+    """``ports.list``, ``ports.show`` and ``ports.busy_out`` for telephonyd's control socket.
 
     ``ports.list`` answers ``{"ports": [...]}``, one :meth:`AnalogSwitch.status`
     row per port; ``ports.show`` (``port``) answers that port's row or the
-    error ``not-found``.
+    error ``not-found``; ``ports.busy_out`` (``port``, ``on``: bool) takes the
+    port out of service or returns it (OPS-1) and answers its row: errors
+    ``bad-params``, ``not-found``, and ``refused`` for a port that could not be
+    opened.
     """
 
     async def ports_list(params: dict[str, Any]) -> dict[str, Any]:
@@ -126,4 +129,20 @@ def control_methods(switch: AnalogSwitch) -> dict[str, Handler]:
         known = ", ".join(row["name"] for row in switch.status()) or "none configured"
         raise ControlError("not-found", f"no analog port {name!r}; known: {known}")
 
-    return {"ports.list": ports_list, "ports.show": ports_show}
+    async def ports_busy_out(params: dict[str, Any]) -> dict[str, Any]:
+        name, on = params.get("port"), params.get("on", True)
+        if not isinstance(name, str):
+            raise ControlError("bad-params", "'port' (a port name) is required")
+        if not isinstance(on, bool):
+            raise ControlError(
+                "bad-params", "'on' must be true (busy out) or false (return to service)")
+        if name in switch.unavailable:
+            raise ControlError("refused", f"analog port {name} is unavailable: "
+                                          f"{switch.unavailable[name]}")
+        if name not in switch.channels:
+            known = ", ".join(row["name"] for row in switch.status()) or "none configured"
+            raise ControlError("not-found", f"no analog port {name!r}; known: {known}")
+        return switch.busy_out(name, on)
+
+    return {"ports.list": ports_list, "ports.show": ports_show,
+            "ports.busy_out": ports_busy_out}

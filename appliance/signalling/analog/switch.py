@@ -223,14 +223,30 @@ class AnalogSwitch:
         log.info("port %s: transferred %s to %s", channel.name, held.name, consulted.name,
                  extra={"port": channel.name})
 
+    # -- maintenance (OPS-1) ------------------------------------------------------------
+    def busy_out(self, name: str, on: bool = True) -> dict[str, Any]:
+        """Busy a port out (``on``) or return it to service; returns its PORT row.
+
+        Raises KeyError for a port the switch does not have. A port in a call is
+        blocked when that call ends (``busied_out`` is true meanwhile).
+        """
+        channel = self.channels[name]
+        if on:
+            channel.busy_out()
+        else:
+            channel.return_to_service()
+        return self.row(channel)
+
+    def row(self, channel: AnalogChannel) -> dict[str, Any]:
+        """One port's snapshot with its switch partner."""
+        snap = channel.status()
+        partner = self.partner.get(channel.name)
+        snap["partner"] = partner.name if partner else ""
+        return snap
+
     def status(self) -> list[dict[str, Any]]:
         """One snapshot per port, for the control socket and appliancectl."""
-        out = []
-        for channel in self.channels.values():
-            snap = channel.status()
-            partner = self.partner.get(channel.name)
-            snap["partner"] = partner.name if partner else ""
-            out.append(snap)
+        out = [self.row(channel) for channel in self.channels.values()]
         for name, why in self.unavailable.items():
             out.append({"name": name, "port": name, "state": "unavailable", "error": why})
         return out

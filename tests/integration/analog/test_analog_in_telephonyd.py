@@ -87,3 +87,35 @@ def test_phone_dials_another_phone_through_the_daemon(tmp_path: Path, start_daem
         for process in phones:
             process.terminate()
             process.wait(10)
+
+
+def test_busied_out_phone_is_not_rung_and_returns_to_service(tmp_path: Path, start_daemon: Any) -> None:
+    sim = tmp_path / "sim"
+    phones = [
+        subprocess.Popen([sys.executable, "-m", "hil.sim.phone", "--name", name, "--run-dir", str(sim)])
+        for name in ("phone1", "phone2")
+    ]
+    try:
+        for name, process in zip(("phone1", "phone2"), phones, strict=True):
+            wait_for_socket(sim / f"{name}.ctl", process)
+        config = minimal_config(tmp_path, PORTS.format(sim=sim))
+        daemon = start_daemon("telephonyd", config)
+        sock = tmp_path / "run" / "telephonyd.sock"
+        wait_for_socket(sock, daemon.process)
+        ctl = [str(Path(sys.executable).parent / "appliancectl"), "--config", str(config)]
+        out = subprocess.run([*ctl, "ports", "busy-out", "fxs2"], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert call(sock, "ports.show", port="fxs2")["state"] == "blocked"
+        call(sim / "phone1.ctl", "lift")
+        until(lambda: "dial" in call(sim / "phone1.ctl", "status")["tones"])
+        call(sim / "phone1.ctl", "dial", digits="202")
+        time.sleep(2)
+        assert call(sim / "phone2.ctl", "status")["rings"] == 0
+        call(sim / "phone1.ctl", "hangup")
+        back = subprocess.run([*ctl, "ports", "busy-out", "fxs2", "--off"], capture_output=True, text=True, timeout=30)
+        assert back.returncode == 0, back.stderr
+        until(lambda: call(sock, "ports.show", port="fxs2")["state"] == "idle")
+    finally:
+        for process in phones:
+            process.terminate()
+            process.wait(10)
