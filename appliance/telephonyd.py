@@ -12,6 +12,7 @@ from appliance.runtime.continuity import ContinuityComponent
 from appliance.runtime.service import Component, daemon_main
 from appliance.signalling.analog.component import PortsComponent
 from appliance.signalling.pri.component import SpansComponent
+from appliance.stats.component import StatsCacheComponent
 
 
 def components(config: ApplianceConfig) -> list[Component]:
@@ -21,7 +22,7 @@ def components(config: ApplianceConfig) -> list[Component]:
     ports = PortsComponent(media)
     center = CallCenterComponent(media, spans, ports)
     recording = RecordingComponent(media, center, spans, ports)
-    return [media, spans, ports, center, recording, ContinuityComponent()]
+    return [media, spans, ports, center, recording, StatsCacheComponent(), ContinuityComponent()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,10 +8,12 @@ written when an answered call ends) without joining back to ENTERQUEUE.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from appliance.stats.cache import coverage
 from appliance.stats.errors import StatsError
 from appliance.stats.periods import (
     HORIZON_S,
@@ -19,36 +21,16 @@ from appliance.stats.periods import (
     Db,
     Grouping,
     TimeZone,
+    bucket_of,
     bucket_sql,
     check_range,
     connection,
     placeholders,
 )
+from appliance.stats.queue_sql import COUNT_FIELDS, HOUR_S, SUM_FIELDS, aggregates, event_rows
 
 DEFAULT_SL_SECONDS = 20.0
 DEFAULT_SHORT_ABANDON = 5.0
-
-# Each event becomes a small integer kind once per row (string comparisons are what a
-# report over millions of events spends its time on); its wait (enter -> event) and
-# talk (answer -> end) come from the data fields docs/database.md gives for it.
-_KIND = (
-    "CASE event WHEN 'ENTERQUEUE' THEN 0 WHEN 'CONNECT' THEN 1 "
-    "WHEN 'COMPLETECALLER' THEN 2 WHEN 'COMPLETEAGENT' THEN 2 "
-    "WHEN 'ABANDON' THEN 4 WHEN 'RINGNOANSWER' THEN 9 "
-    "WHEN 'BLINDTRANSFER' THEN 3 WHEN 'ATTENDEDTRANSFER' THEN 3 "
-    "WHEN 'EXITWITHTIMEOUT' THEN 5 WHEN 'EXITWITHKEY' THEN 6 WHEN 'EXITEMPTY' THEN 7 "
-    "WHEN 'OVERFLOW' THEN 8 END"
-)
-_WAIT = (
-    "CAST(CASE k WHEN 0 THEN 0 WHEN 1 THEN data1 WHEN 2 THEN data1 WHEN 3 THEN data2 "
-    "WHEN 6 THEN data4 WHEN 9 THEN 0 ELSE data3 END AS REAL)"
-)
-_TALK = "CAST(CASE k WHEN 2 THEN data2 WHEN 3 THEN data3 ELSE 0 END AS REAL)"
-_EVENTS = (
-    "ENTERQUEUE", "CONNECT", "COMPLETEAGENT", "COMPLETECALLER", "BLINDTRANSFER",
-    "ATTENDEDTRANSFER", "ABANDON", "EXITWITHTIMEOUT", "EXITWITHKEY", "EXITEMPTY", "OVERFLOW",
-    "RINGNOANSWER",
-)
 
 
 def _ratio(part: float, whole: float) -> float | None:
@@ -127,10 +109,6 @@ class QueueFigures:
         return out
 
 
-_COUNT_FIELDS = ("offered", "answered", "answered_in_sl", "abandoned", "abandoned_counted",
-                 "timeouts", "exit_key", "exit_empty", "overflowed", "rona", "completed")
-_SUM_FIELDS = ("wait_answered_s", "ring_answered_s", "wait_abandoned_s", "talk_s", "longest_wait")
-
 FIGURE_NAMES: tuple[str, ...] = (
     "offered", "answered", "abandoned", "abandoned_counted", "abandon_rate", "service_level",
     "asa", "avg_talk", "longest_wait", "avg_abandon_time", "rona", "speed_of_answer",
@@ -177,11 +155,15 @@ def queue_report(
     short_abandon: float | Mapping[str, float] = DEFAULT_SHORT_ABANDON,
     sl_default: float = DEFAULT_SL_SECONDS,
     short_abandon_default: float = DEFAULT_SHORT_ABANDON,
+    use_cache: bool = True,
 ) -> list[QueueRow]:
     """Queue figures per (interval, queue) for calls that entered in ``[start, end)``.
 
     ``sl_seconds`` and ``short_abandon`` are one number or a mapping queue -> seconds
     (queues missing from a mapping get ``sl_default`` / ``short_abandon_default``).
+    Over whole UTC hours, closed hours come from the hourly cache when it holds them
+    (appliance.stats.cache) and give the same figures; ``use_cache=False`` reads only
+    ``queue_log``.
     """
     check_range(start, end)
     conn = connection(db)
@@ -195,48 +177,119 @@ def queue_report(
     sa_expr = _threshold_sql("short-abandon threshold", short_abandon, sa_default, params)
     sa_params = list(params)
     queue_list = sorted(set(queues)) if queues is not None else None
-    # the level-5 covering index (queue, at, event, agent, data1..data4) answers this without
-    # touching the table; unary + on event keeps the planner off the (event, at) index
-    where_queue = f" AND queue IN ({placeholders(queue_list)})" if queue_list else ""
-    bucket = bucket_sql("enter", by, tz)
-    sql = f"""
-        SELECT queue, {bucket} AS interval,
-          sum(k = 0), sum(k = 1), sum(k = 1 AND wait <= {sl_expr}),
-          sum(k = 4), sum(k = 4 AND wait >= {sa_expr}),
-          sum(k = 5), sum(k = 6), sum(k = 7), sum(k = 8), sum(k = 9), sum(k IN (2, 3)),
-          total(CASE WHEN k = 1 THEN wait END),
-          total(CASE WHEN k = 1 THEN CAST(data3 AS REAL) END),
-          total(CASE WHEN k = 4 THEN wait END),
-          total(talk),
-          max(CASE WHEN k = 1 OR k BETWEEN 4 AND 8 THEN wait ELSE 0.0 END)
-        FROM (
-          SELECT queue, k, data3, wait, talk, at - wait - talk AS enter FROM (
-            SELECT queue, k, data3, at, {_WAIT} AS wait, {_TALK} AS talk FROM (
-              SELECT queue, at, data1, data2, data3, data4, {_KIND} AS k
-              FROM queue_log
-              WHERE at >= ? AND at < ? AND +event IN ({placeholders(list(_EVENTS))}){where_queue}
-            )
-            LIMIT -1  -- not flattened: wait and talk are computed once per event, not per use
-          )
-        )
-        WHERE enter >= ? AND enter < ?
-        GROUP BY queue, interval
-        ORDER BY interval, queue
-    """
-    args: list[Any] = [*sl_params, *sa_params, start, end + HORIZON_S, *_EVENTS]
-    args.extend(queue_list or [])
-    args.extend([start, end])
+    bucket = bucket_sql("enter", by, tz)  # checks by and tz
+    fast = None
+    if use_cache:
+        fast = _cached_report(conn, start, end, queue_list, by, tz, sl_seconds, short_abandon,
+                              sl_default, sa_default, (sl_expr, sl_params), (sa_expr, sa_params))
+    if fast is not None:
+        found = fast
+    else:
+        found = _raw(conn, bucket, start, end, start, end + HORIZON_S, queue_list,
+                     (sl_expr, sl_params), (sa_expr, sa_params))
     rows: list[QueueRow] = []
-    for record in conn.execute(sql, args):
-        queue, interval = record[0], record[1]
-        counts = [int(v or 0) for v in record[2:13]]
-        sums = [float(v or 0.0) for v in record[13:18]]
+    for (interval, queue), values in sorted(found.items()):
         figures = QueueFigures(sl_seconds=_lookup(sl_seconds, queue, sl_default),
                                short_abandon=_lookup(short_abandon, queue, sa_default))
-        for name, value in zip(_COUNT_FIELDS + _SUM_FIELDS, [*counts, *sums], strict=True):
+        for name, value in zip(COUNT_FIELDS + SUM_FIELDS, values, strict=True):
             setattr(figures, name, value)
         rows.append(QueueRow(interval, queue, figures))
     return rows
+
+
+_Sql = tuple[str, list[Any]]
+_Sums = dict[tuple[str, str], list[Any]]
+
+
+def _merge(into: _Sums, key: tuple[str, str], record: Iterable[Any]) -> None:
+    values = list(record)
+    counts = [int(v or 0) for v in values[:len(COUNT_FIELDS)]]
+    sums = [float(v or 0.0) for v in values[len(COUNT_FIELDS):]]
+    new = [*counts, *sums]
+    old = into.get(key)
+    if old is None:
+        into[key] = new
+        return
+    for i in range(len(new) - 1):
+        old[i] += new[i]
+    old[-1] = max(old[-1], new[-1])  # longest_wait
+
+
+def _raw(conn: sqlite3.Connection, bucket: str, start: float, end: float, at_from: float,
+         at_to: float, queue_list: list[str] | None, sl: _Sql, sa: _Sql,
+         into: _Sums | None = None) -> _Sums:
+    """Figures from queue_log rows with ``at`` in ``[at_from, at_to)`` for calls that entered
+    in ``[start, end)``, per (interval, queue)."""
+    rows_sql, rows_args = event_rows(queue_list)
+    sql = f"""
+        SELECT {bucket} AS interval, queue, {aggregates(sl[0], sa[0])}
+        FROM ({rows_sql})
+        WHERE enter >= ? AND enter < ?
+        GROUP BY queue, interval
+    """
+    args: list[Any] = [*sl[1], *sa[1], at_from, at_to, *rows_args, start, end]
+    out: _Sums = {} if into is None else into
+    for record in conn.execute(sql, args):
+        _merge(out, (record[0], record[1]), record[2:])
+    return out
+
+
+def _cached_report(conn: sqlite3.Connection, start: float, end: float,
+                   queue_list: list[str] | None, by: Grouping | None, tz: TimeZone,
+                   sl_seconds: float | Mapping[str, float],
+                   short_abandon: float | Mapping[str, float], sl_default: float,
+                   sa_default: float, sl: _Sql, sa: _Sql) -> _Sums | None:
+    """The figures from the hourly cache plus the events of the hours it does not hold yet,
+    or None when the cache cannot give exactly the raw figures (see appliance.stats.cache)."""
+    if start % HOUR_S or end % HOUR_S:
+        return None  # calls entering within part of an hour: only the raw rows tell
+    if tz == "local" and by is not None and not _whole_hour_labels(start, end, by):
+        return None  # a zone whose interval boundaries fall inside UTC hours
+    names = set(queue_list or [])
+    for value in (sl_seconds, short_abandon):
+        if isinstance(value, Mapping):
+            names.update(value)
+    pairs = {(_lookup(sl_seconds, q, sl_default), _lookup(short_abandon, q, sa_default))
+             for q in names}
+    if queue_list is None:  # queues named nowhere get the default (or the single) thresholds
+        pairs.add((_fallback(sl_seconds, sl_default), _fallback(short_abandon, sa_default)))
+    closed_until = coverage(conn, pairs)
+    if closed_until is None:
+        return None
+    cached_to = min(closed_until, end + HORIZON_S)
+    where_queue = f" AND queue IN ({placeholders(queue_list)})" if queue_list else ""
+    bucket = bucket_sql("label_hour", by, tz)  # labelled as the raw rows are
+    sums = ", ".join(f"sum({name})" for name in COUNT_FIELDS + SUM_FIELDS[:-1])
+    sql = f"""
+        SELECT {bucket} AS interval, queue, {sums}, max(longest_wait)
+        FROM stats_queue_hour
+        WHERE sl_seconds = {sl[0]} AND short_abandon = {sa[0]}
+          AND enter_hour >= ? AND enter_hour < ? AND event_hour >= ? AND event_hour < ?
+          {where_queue}
+        GROUP BY queue, interval
+    """
+    args: list[Any] = [*sl[1], *sa[1], start, end, start, cached_to, *(queue_list or [])]
+    out: _Sums = {}
+    for record in conn.execute(sql, args):
+        _merge(out, (record[0], record[1]), record[2:])
+    if cached_to < end + HORIZON_S:  # the events of the hours not closed yet
+        _raw(conn, bucket_sql("enter", by, tz), start, end, max(start, cached_to),
+             end + HORIZON_S, queue_list, sl, sa, out)
+    return out
+
+
+def _fallback(value: float | Mapping[str, float], default: float) -> float:
+    return float(default) if isinstance(value, Mapping) else float(value)
+
+
+def _whole_hour_labels(start: float, end: float, by: Grouping) -> bool:
+    """True when every UTC hour of ``[start, end)`` lies in one local interval."""
+    at = start
+    while at < end:
+        if bucket_of(at, by, "local") != bucket_of(at + HOUR_S - 1, by, "local"):
+            return False
+        at += HOUR_S
+    return True
 
 
 def _lookup(value: float | Mapping[str, float], queue: str, default: float) -> float:
