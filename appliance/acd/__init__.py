@@ -1,0 +1,1 @@
+"""Automatic call distribution: queues, agents, strategies, RONA, wrap-up (docs/acd.md)."""

@@ -1,0 +1,1 @@
+"""IVR flows: menus, time conditions, caller lists, routing, surveys (docs/ivr.md)."""
