@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ class AnalogCallEvent:
 EventSink = Callable[[AnalogCallEvent], None]
 
 
-class AnalogChannel:
+class AnalogChannel(ABC):
     """Base of :class:`FxoChannel` and :class:`FxsChannel`."""
 
     state: Any
@@ -189,23 +190,26 @@ class AnalogChannel:
         for listener in self.listeners:
             listener.reset()
 
+    @abstractmethod
     def _audio_finished(self, name: str) -> None:
         """A one-shot tone or sample playback has played out."""
 
+    @abstractmethod
     def _on_port_event(self, event: PortEvent) -> None:
-        raise NotImplementedError
+        """A line or hook event from the port (the FXO or FXS state machine's input)."""
 
     # -- maintenance (OPS-1) ----------------------------------------------------------
+    @abstractmethod
     def busy_out(self) -> None:
         """Take the port out of service; a call in progress finishes first."""
-        raise NotImplementedError
 
+    @abstractmethod
     def return_to_service(self) -> None:
         """Undo :meth:`busy_out`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _on_heard(self, heard: ListenEvent) -> None:
-        raise NotImplementedError
+        """What the port's listener heard (tones, caller ID, silence)."""
 
     def status(self) -> dict[str, Any]:
         line = self.port.status()
