@@ -37,11 +37,15 @@ longer follows the coil).
 from __future__ import annotations
 
 import errno
+import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from hil.sim.unix_server import ThreadedUnixServer
 
 EREMOTEIO = getattr(errno, "EREMOTEIO", 121)
 
@@ -98,8 +102,14 @@ class Pca9555:
             reg = register if i % 2 == 0 else register ^ 1
             if reg in (0, 1):
                 continue  # input registers ignore writes
-            bank = {2: self.output, 3: self.output, 4: self.polarity, 5: self.polarity,
-                    6: self.config, 7: self.config}[reg]
+            bank = {
+                2: self.output,
+                3: self.output,
+                4: self.polarity,
+                5: self.polarity,
+                6: self.config,
+                7: self.config,
+            }[reg]
             bank[reg % 2] = value & 0xFF
 
     def busy(self) -> bool:
@@ -246,7 +256,10 @@ class SimBoard:
     def __init__(
         self,
         pairs: Sequence[RelayPins] = (
-            RelayPins(0, 0, 4), RelayPins(1, 1, 5), RelayPins(2, 2, 6), RelayPins(3, 3, 7),
+            RelayPins(0, 0, 4),
+            RelayPins(1, 1, 5),
+            RelayPins(2, 2, 6),
+            RelayPins(3, 3, 7),
         ),
         *,
         now: Callable[[], float] = time.monotonic,
@@ -260,7 +273,9 @@ class SimBoard:
         self.lm75 = Lm75()
         self.eeprom = At24(now=now)
         self.chips: dict[int, Chip] = {
-            self.EXPANDER: self.expander, self.INA: self.ina, self.LM75: self.lm75,
+            self.EXPANDER: self.expander,
+            self.INA: self.ina,
+            self.LM75: self.lm75,
             self.EEPROM: self.eeprom,
         }
         self.nack: set[int] = set()
@@ -386,53 +401,38 @@ def program_identity(board: SimBoard, serial: str = "HIL-0001", model: str = "LI
     """Write the identity block into the simulated EEPROM as the factory would."""
     from drivers.board.identity import BoardIdentity, PairPins, encode
 
-    image = encode(BoardIdentity(serial, model, 1, tuple(
-        PairPins(p.coil, p.contact, p.hook) for p in board.pairs)))
+    image = encode(
+        BoardIdentity(
+            serial, model, 1, tuple(PairPins(p.coil, p.contact, p.hook) for p in board.pairs)
+        )
+    )
     board.eeprom.memory[: len(image)] = image
 
 
-_OPS = frozenset({"read_byte_data", "write_byte_data", "read_word_data", "write_word_data",
-                  "read_i2c_block_data", "write_i2c_block_data"})
+_OPS = frozenset(
+    {
+        "read_byte_data",
+        "write_byte_data",
+        "read_word_data",
+        "write_word_data",
+        "read_i2c_block_data",
+        "write_i2c_block_data",
+    }
+)
 
 
-class BoardServer:
+class BoardServer(ThreadedUnixServer):
     """Serves a :class:`SimBoard`'s bus on a UNIX socket (protocol in drivers/board/sim.py)."""
 
     def __init__(self, board: SimBoard, path: str) -> None:
-        import os
-        import socket
-
         self.board = board
-        self.path = path
-        if os.path.exists(path):
-            os.unlink(path)
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._listener.bind(path)
-        self._listener.listen(4)
-        self._listener.settimeout(0.1)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, name="sim-board", daemon=True)
-        self._thread.start()
+        super().__init__(path, "sim-board")
 
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: object) -> None:
-        import json
-        import socket
-
-        assert isinstance(conn, socket.socket)
+    def serve(self, conn: socket.socket) -> None:
         with conn, conn.makefile("rwb") as stream:
             try:
                 for line in stream:
-                    if self._stop.is_set():
+                    if self.stopping:
                         break
                     stream.write(json.dumps(self._answer(line)).encode() + b"\n")
                     stream.flush()
@@ -440,8 +440,6 @@ class BoardServer:
                 return  # the driver's process went away (killed): its transfers end here
 
     def _answer(self, line: bytes) -> dict[str, object]:
-        import json
-
         try:
             request = json.loads(line)
             op = request["op"]
@@ -452,14 +450,3 @@ class BoardServer:
             return {"errno": exc.errno, "error": exc.strerror or str(exc)}
         except (ValueError, KeyError, TypeError) as exc:
             return {"errno": errno.EINVAL, "error": f"bad request: {exc}"}
-
-    def close(self) -> None:
-        import os
-
-        if self._stop.is_set():
-            return
-        self._stop.set()
-        self._listener.close()
-        self._thread.join(timeout=1.0)
-        if os.path.exists(self.path):
-            os.unlink(self.path)

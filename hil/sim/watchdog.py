@@ -17,11 +17,12 @@ de-energised until the system reboots.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import time
 from collections.abc import Callable
+
+from hil.sim.unix_server import ThreadedUnixServer
 
 log = logging.getLogger("hil.sim.watchdog")
 
@@ -77,39 +78,20 @@ class SimWatchdog:
             return self.fired
 
 
-class WatchdogServer:
+class WatchdogServer(ThreadedUnixServer):
     """Serves a :class:`SimWatchdog` on a UNIX stream socket at ``path``."""
 
     def __init__(self, watchdog: SimWatchdog, path: str) -> None:
         self.watchdog = watchdog
-        self.path = path
-        if os.path.exists(path):
-            os.unlink(path)
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._listener.bind(path)
-        self._listener.listen(4)
-        self._listener.settimeout(0.1)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, name="sim-watchdog", daemon=True)
-        self._thread.start()
+        super().__init__(path, "sim-watchdog")
 
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            if not self.watchdog.open():
-                conn.close()  # EBUSY: somebody has the device open
-                continue
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+    def admit(self, conn: socket.socket) -> bool:
+        return self.watchdog.open()  # False (EBUSY): somebody has the device open
 
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         conn.settimeout(0.1)
         with conn:
-            while not self._stop.is_set():
+            while not self.stopping:
                 try:
                     data = conn.recv(64)
                 except TimeoutError:
@@ -120,12 +102,3 @@ class WatchdogServer:
                     break
                 self.watchdog.write(data)
         self.watchdog.close()
-
-    def close(self) -> None:
-        if self._stop.is_set():
-            return
-        self._stop.set()
-        self._listener.close()
-        self._thread.join(timeout=1.0)
-        if os.path.exists(self.path):
-            os.unlink(self.path)
