@@ -11,12 +11,9 @@ on ``DIR/NAME.sock`` with a control socket ``DIR/NAME.ctl``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
 import socket
 from abc import ABC, abstractmethod
-from collections.abc import Coroutine
 from typing import Any
 
 import numpy as np
@@ -115,35 +112,12 @@ class AnalogDeviceHost(SimulatedDevice):
         super().__init__(name, run_dir, options)
         self.model = model
         self.connections = 0
-        self._listener: socket.socket | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        path = self.path("sock")
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        listener.bind(path)
-        listener.listen(1)
-        listener.setblocking(False)
-        self._listener = listener
-        self._spawn(self._accept())
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _accept(self) -> None:
-        loop = asyncio.get_running_loop()
-        assert self._listener is not None
-        while True:
-            peer, _ = await loop.sock_accept(self._listener)
-            peer.setblocking(False)
-            self.connections += 1
-            self._spawn(self._serve(peer))
+        self.listen("sock", self._serve)
 
     async def _serve(self, peer: socket.socket) -> None:
+        self.connections += 1
         loop = asyncio.get_running_loop()
         with peer:
             while True:
@@ -159,16 +133,6 @@ class AnalogDeviceHost(SimulatedDevice):
                         await loop.sock_sendall(peer, reply)
                     except ConnectionError:
                         return
-
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path("sock"))
 
     def status(self) -> dict[str, Any]:
         return {"socket": self.path("sock"), "connections": self.connections,

@@ -62,7 +62,6 @@ class Callers(SimulatedDevice):
         self.finished = 0
         self.refused = 0
         self._busy: set[tuple[str, int]] = set()  # (trunk, B-channel or 0 for a line)
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def register(self, control: ControlServer) -> None:
         control.register("pause", self._pause)
@@ -75,23 +74,13 @@ class Callers(SimulatedDevice):
         return self.status()
 
     async def start(self) -> None:
-        self._spawn(self._arrivals())
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.spawn(self._arrivals())
 
     async def _arrivals(self) -> None:
         while True:
             await asyncio.sleep(self.rng.expovariate(1.0 / self.interval))
             if not self.paused:
-                self._spawn(self._one_caller(self.rng.choice(self.trunks)))
+                self.spawn(self._one_caller(self.rng.choice(self.trunks)))
 
     def _ctl(self, trunk: Trunk) -> str:
         return control_path(self.run_dir, trunk.name)

@@ -11,8 +11,6 @@ loopback for driver tests.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import socket
 from collections.abc import Sequence
 from typing import Any
@@ -33,8 +31,6 @@ class LoopPlug(SimulatedDevice):
         self.received = 0
         self.echoed = 0
         self.dropped = 0
-        self._listener: socket.socket | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def register(self, control: ControlServer) -> None:
         control.register("fault", self._fault)
@@ -52,28 +48,7 @@ class LoopPlug(SimulatedDevice):
         return {"drop_every": self.drop_every, "delay": self.delay}
 
     async def start(self) -> None:
-        path = self.path("sock")
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        listener.bind(path)
-        listener.listen(8)
-        listener.setblocking(False)
-        self._listener = listener
-        self._spawn(self._accept())
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _accept(self) -> None:
-        loop = asyncio.get_running_loop()
-        assert self._listener is not None
-        while True:
-            peer, _ = await loop.sock_accept(self._listener)
-            peer.setblocking(False)
-            self._spawn(self._echo(peer))
+        self.listen("sock", self._echo, backlog=8)
 
     async def _echo(self, peer: socket.socket) -> None:
         loop = asyncio.get_running_loop()
@@ -93,16 +68,6 @@ class LoopPlug(SimulatedDevice):
                     await asyncio.sleep(self.delay)
                 await loop.sock_sendall(peer, message)
                 self.echoed += 1
-
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path("sock"))
 
     def status(self) -> dict[str, Any]:
         return {

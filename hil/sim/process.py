@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import signal
+import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from appliance.runtime.control import ControlServer
@@ -36,6 +38,44 @@ class SimulatedDevice:
         self.run_dir = run_dir
         self.options = options
         self.bus: EventBus | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._listeners: dict[str, socket.socket] = {}
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` as one of the device's tasks (cancelled by :meth:`stop`)."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def listen(
+        self,
+        suffix: str,
+        on_connection: Callable[[socket.socket], Coroutine[Any, Any, None]],
+        backlog: int = 1,
+    ) -> str:
+        """Accept SOCK_SEQPACKET connections on ``RUN_DIR/NAME.SUFFIX`` (message boundaries
+        kept, as a driver's frames need); each connection is served by ``on_connection``."""
+        path = self.path(suffix)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        listener.bind(path)
+        listener.listen(backlog)
+        listener.setblocking(False)
+        self._listeners[path] = listener
+        self.spawn(self._accept(listener, on_connection))
+        return path
+
+    async def _accept(
+        self,
+        listener: socket.socket,
+        on_connection: Callable[[socket.socket], Coroutine[Any, Any, None]],
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            peer, _ = await loop.sock_accept(listener)
+            peer.setblocking(False)
+            self.spawn(on_connection(peer))
 
     def path(self, suffix: str) -> str:
         """A socket or file path for this device inside the run directory."""
@@ -48,7 +88,16 @@ class SimulatedDevice:
         """Open the device's sockets and start its activity."""
 
     async def stop(self) -> None:
-        """Close everything and remove the device's sockets; safe to call twice."""
+        """Cancel the device's tasks, close its sockets and remove them; safe twice.
+        Devices that hold more call this from their own ``stop``."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for path, listener in list(self._listeners.items()):
+            listener.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        self._listeners.clear()
 
     def status(self) -> dict[str, Any]:
         return {}
