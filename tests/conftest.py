@@ -17,6 +17,10 @@ from appliance.runtime.control import ControlError, call_once
 
 BIN = Path(sys.executable).parent
 
+# the operations scenarios' rig and its ``appliance`` fixture (tests/integration/operations)
+sys.path.insert(0, str(Path(__file__).parent / "integration" / "operations"))
+pytest_plugins = ["operations_rig"]
+
 
 def minimal_config(root: Path, extra: str = "") -> Path:
     """A configuration whose state and sockets live under ``root``."""

@@ -10,7 +10,8 @@ a technician would with ``hil ctl``: the appliance sees ordinary calls.
 Options: ``trunks`` (list of ``{"name": ..., "kind": "e1"|"pstn"}``),
 ``interval`` (s, default 20), ``talk`` (s, default 30), ``patience`` (s,
 default 90), ``menu_wait`` (s, default 4), ``keys`` (default "1"),
-``called`` (default "4000"), ``seed``. Control: ``status``, ``pause {on}``.
+``called`` (default "4000"), ``seed``, ``paused`` (start paused, default false).
+Control: ``status``, ``pause {on}``.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class Callers(SimulatedDevice):
         self.keys = str(options.get("keys", "1"))
         self.called = str(options.get("called", "4000"))
         self.rng = random.Random(options.get("seed", 7))
-        self.paused = False
+        self.paused = bool(options.get("paused", False))
         self.placed = 0
         self.finished = 0
         self.refused = 0
