@@ -159,9 +159,7 @@ class CallCenterComponent(Component):
         call = self.center.calls.calls.get(call_id) if isinstance(call_id, str) else None
         if call is None:
             raise ControlError("not-found", f"no call {call_id!r} up")
-        for leg in [*call.legs, call.channel]:
-            leg.hangup(cause)
-        self.center.calls.end(call, "ADMIN", cause)
+        self.center.calls.hangup(call, cause)
         return {"hungup": call_id}
 
     async def _calls_originate(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -164,6 +164,23 @@ class CallManager:
         self._publish("call.unhold", call, hold=held)
         return held
 
+    def hangup(self, call: Call, cause: int = CAUSE_NORMAL_CLEARING) -> None:
+        """A supervisor's hang-up (``calls.hangup``): clear the caller's leg and let
+        whoever holds the call hear it as the caller hanging up.
+
+        The IVR, the ACD (COMPLETECALLER, agent into wrap-up), click-to-dial and
+        an attended transfer then end the call through their own path, so the
+        queue log, the CDR and the recording close exactly as for a caller's
+        hang-up; a call nobody holds is ended here.
+        """
+        channel = call.channel
+        listener = channel.listener
+        if not channel.hung_up:
+            channel.hangup(cause)
+            if listener is not None:
+                listener.on_hangup(channel, cause)
+        self.end(call, cause=cause)
+
     def end(self, call: Call, disposition: str = "", cause: int = CAUSE_NORMAL_CLEARING) -> None:
         """Release every leg, write the CDR and forget the call (safe twice)."""
         if call.ended:
