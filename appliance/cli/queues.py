@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import tomllib
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from appliance.cli.common import (
     print_table,
 )
 from appliance.config import ConfigErrors, load_config_text
+from appliance.config.load import parse_toml, read_config_file
 from appliance.config.render import render_toml
 from appliance.config.sections.acd import STRATEGIES, AcdSection, check_acd
 from appliance.config.validate import Problem, build
@@ -59,13 +59,12 @@ def edit_acd(
 
     def run() -> str:
         try:
-            with open(path, encoding="utf-8") as handle:
-                before = handle.read()
-            tree = tomllib.loads(before)
-        except OSError as exc:
-            raise CliError(f"{path}: {exc.strerror}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise CliError(f"{path}: not TOML: {exc}", EXIT_REFUSED) from exc
+            before = read_config_file(path).decode("utf-8")
+            tree = parse_toml(before, path)
+        except UnicodeDecodeError as exc:
+            raise CliError(f"{path}: not UTF-8 text", EXIT_REFUSED) from exc
+        except ConfigErrors as exc:
+            raise CliError(f"refused, {path} unchanged:\n{exc}", EXIT_REFUSED) from exc
         acd = tree.setdefault("acd", {})
         acd.setdefault("queues", [])
         acd.setdefault("agents", [])

@@ -21,7 +21,11 @@ reports every error as `FILE:LINE: key.path: message`; `appliancectl config
 show` prints the effective configuration with every default filled in. A
 running daemon takes a new file on `systemctl reload` (SIGHUP) or
 `appliancectl config apply FILE`, and keeps its running configuration when the
-new file is refused.
+new file is refused. The answer names the sections that took effect and those
+that wait for a restart of the daemon; a file that would take away every span
+and every port is refused unless forced (`config apply --force`). Only a
+regular file of at most 1 MiB is read; every number must be finite (no `nan`
+or `inf`) and no string is longer than 4096 characters.
 
 This document is generated from the schema by `python -m appliance.config.docs`.
 """
@@ -55,6 +59,8 @@ def _limits(field: dataclasses.Field[Any]) -> str:
     for key, text in (("ge", ">="), ("gt", ">"), ("le", "<=")):
         if meta.get(key) is not None:
             parts.append(f"{text} {meta[key]}")
+    if meta.get("max_length") is not None:
+        parts.append(f"at most {meta['max_length']} characters")
     if meta.get("pattern"):
         parts.append(f"form `{meta['pattern']}`")
     return ", ".join(parts)

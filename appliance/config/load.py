@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from collections import Counter
 from collections.abc import Mapping
+from typing import Any
 
 from appliance.config.errors import ConfigError, ConfigErrors
 from appliance.config.locate import LineLocator
@@ -15,6 +17,15 @@ from appliance.config.validate import KeyPath, Problem, build, dotted
 
 DEFAULT_PATH = "/etc/appliance/appliance.toml"
 ENV_VAR = "APPLIANCE_CONFIG"
+MAX_FILE_BYTES = 1024 * 1024  # a 120-seat site's file is ~50 KB; anything this big is a mistake
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def config_path_from(option: str | None, environ: Mapping[str, str] | None = None) -> str:
@@ -63,14 +74,27 @@ def _ivr_problems(config: ApplianceConfig) -> list[Problem]:
     return problems
 
 
-def load_config_text(text: str, filename: str = "<config>") -> ApplianceConfig:
-    """Validate TOML ``text``; raise :class:`ConfigErrors` with every problem found."""
+def parse_toml(text: str, filename: str = "<config>") -> dict[str, Any]:
+    """Parse TOML ``text``; syntax errors and runaway nesting become :class:`ConfigErrors`."""
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message ends with "(at line L, column C)"
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
         raise ConfigErrors([ConfigError(filename, line, "", f"TOML syntax: {exc}")]) from exc
+    except RecursionError as exc:
+        # tomllib parses nested arrays and inline tables recursively: 100k '[' exhaust
+        # the interpreter's stack long before memory; no real file nests like that
+        raise ConfigErrors(
+            [ConfigError(filename, 1, "", "arrays or inline tables nested too deeply")]
+        ) from exc
+    except ValueError as exc:  # e.g. an integer of more digits than int() accepts
+        raise ConfigErrors([ConfigError(filename, 1, "", f"TOML value: {exc}")]) from exc
+
+
+def load_config_text(text: str, filename: str = "<config>") -> ApplianceConfig:
+    """Validate TOML ``text``; raise :class:`ConfigErrors` with every problem found."""
+    data = parse_toml(text, filename)
     problems: list[Problem] = []
     config = build(ApplianceConfig, data, (), problems)
     if not problems:
@@ -95,15 +119,44 @@ def _line_from_message(message: str) -> int:
     return 1
 
 
-def load_config(path: str) -> ApplianceConfig:
-    """Read and validate the file at ``path``; unreadable files are reported like errors."""
+def read_config_file(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    Opened non-blocking so that a FIFO with no writer cannot hang the reader,
+    then checked with fstat(2) on the open descriptor (no race with a rename):
+    FIFOs, devices (``/dev/zero`` never ends), directories and sockets are
+    refused, and so is a file over ``limit`` bytes or one that grows past it
+    while being read.
+    """
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        raise ConfigErrors(
-            [ConfigError(path, 0, "", f"cannot read: {exc.strerror or exc}")]
-        ) from exc
+        raise _unreadable(path, f"cannot read: {exc.strerror or exc}") from exc
+    mode = os.fstat(fd).st_mode
+    for test, kind in _FILE_KINDS:
+        if test(mode):
+            os.close(fd)
+            raise _unreadable(path, f"not a regular file ({kind}); refused")
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            raw = handle.read(limit + 1)
+        except OSError as exc:
+            raise _unreadable(path, f"cannot read: {exc.strerror or exc}") from exc
+    if len(raw) > limit:
+        raise _unreadable(path, f"larger than {limit} bytes; refused")
+    return raw
+
+
+def _unreadable(path: str, message: str) -> ConfigErrors:
+    return ConfigErrors([ConfigError(path, 0, "", message)])
+
+
+def load_config(path: str) -> ApplianceConfig:
+    """Read and validate the file at ``path``; unreadable files are reported like errors.
+
+    Blocking (file I/O and parsing): daemons call it in a worker thread.
+    """
+    raw = read_config_file(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -5,14 +5,17 @@ A section is a frozen dataclass whose fields are declared with :func:`setting`
 ``float``, ``str``, ``Literal[...]``, ``X | None``, ``list[X]``,
 ``dict[str, X]``, ``Any`` (taken as is) and nested section dataclasses.
 Unknown keys, wrong types and values out of range are reported with the key
-path; nothing stops at the
-first error.
+path; nothing stops at the first error. Numbers must be finite (TOML v1.0.0
+allows ``nan`` and ``inf``, which pass every range check and then make
+timers spin or comparisons never hold), and no string is longer than
+:data:`MAX_TEXT` (``max_length`` sets a tighter bound).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import types
 import typing
@@ -30,6 +33,7 @@ class Problem(typing.NamedTuple):
 
 
 MISSING: Any = dataclasses.MISSING
+MAX_TEXT = 4096  # PATH_MAX on Linux: the longest sensible path, command word or pattern
 
 
 def setting(
@@ -41,10 +45,14 @@ def setting(
     le: float | None = None,
     gt: float | None = None,
     pattern: str | None = None,
+    max_length: int | None = None,
     check: Check | None = None,
 ) -> Any:
     """Declare a configuration field with its documentation and limits."""
-    metadata = {"doc": doc, "ge": ge, "le": le, "gt": gt, "pattern": pattern, "check": check}
+    metadata = {
+        "doc": doc, "ge": ge, "le": le, "gt": gt, "pattern": pattern,
+        "max_length": max_length, "check": check,
+    }
     if default_factory is not None:
         return dataclasses.field(default_factory=default_factory, metadata=metadata)
     if default is MISSING:
@@ -154,10 +162,16 @@ def _convert(tp: Any, value: Any, path: KeyPath, problems: list[Problem]) -> Any
         if isinstance(value, bool) or not isinstance(value, int | float):
             problems.append(Problem(path, f"expected a number, got {_toml_type(value)}"))
             return None
+        if not math.isfinite(value):
+            problems.append(Problem(path, "must be a finite number"))
+            return None
         return float(value)
     if tp is str:
         if not isinstance(value, str):
             problems.append(Problem(path, f"expected a string, got {_toml_type(value)}"))
+            return None
+        if len(value) > MAX_TEXT:
+            problems.append(Problem(path, f"longer than {MAX_TEXT} characters"))
             return None
         return value
     raise TypeError(f"unsupported configuration type {tp!r} at {dotted(path)}")
@@ -173,7 +187,12 @@ def _check_limits(field: dataclasses.Field[Any], value: Any, path: KeyPath) -> l
             out.append(Problem(path, f"{value} must be greater than {meta['gt']}"))
         if meta.get("le") is not None and value > meta["le"]:
             out.append(Problem(path, f"{value} is above the maximum {meta['le']}"))
-    if isinstance(value, str) and meta.get("pattern") and not re.fullmatch(meta["pattern"], value):
+    limit = meta.get("max_length")
+    if isinstance(value, str) and limit is not None and len(value) > limit:
+        out.append(Problem(path, f"longer than {limit} characters"))
+    elif (
+        isinstance(value, str) and meta.get("pattern") and not re.fullmatch(meta["pattern"], value)
+    ):
         out.append(Problem(path, f"{value!r} does not match the form {meta['pattern']}"))
     check: Check | None = meta.get("check")
     if check is not None and value is not None:

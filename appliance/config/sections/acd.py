@@ -108,8 +108,10 @@ class QueueEntry:
 @dataclass(frozen=True)
 class AgentEntry:
     id: str = setting(doc="Agent id (digits, so it can be keyed on a phone)", pattern=r"[0-9]{1,8}")
-    name: str = setting("", doc="Display name")
-    device: str = setting("", doc="Default device rung for this agent, e.g. 'fxs1' or 'sip/alice'")
+    name: str = setting("", doc="Display name", max_length=64)
+    device: str = setting(
+        "", doc="Default device rung for this agent, e.g. 'fxs1' or 'sip/alice'", max_length=64
+    )
     skills: dict[str, int] = setting(
         doc="Skills with level 1..10", default_factory=dict, check=_skills
     )

@@ -118,8 +118,11 @@ class CallerList:
 @dataclass(frozen=True)
 class InboundRoute:
     flow: str = setting(doc="Flow run for matching calls")
-    dnis: str = setting("", doc="Called number (trailing '*' = prefix); '' = any")
-    trunk: str = setting("", doc="Arriving trunk (span or port name); '' = any")
+    # E.164 §6: at most 15 digits, plus a leading '+' and the prefix '*'
+    dnis: str = setting(
+        "", doc="Called number (trailing '*' = prefix); '' = any", max_length=17
+    )
+    trunk: str = setting("", doc="Arriving trunk (span or port name); '' = any", max_length=32)
 
 
 @dataclass(frozen=True)
