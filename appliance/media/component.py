@@ -63,6 +63,8 @@ class MediaComponent(Component):
             "channels": len(self.engine.channels),
             "ticks": stats.ticks,
             "late_ticks": stats.late_ticks,
+            "stalls": stats.stalls,
+            "tick_lateness_ms": stats.lateness_ms(),
             "overruns": stats.overruns,
             "missing_frames": stats.missing_frames,
             "recording_dropped": stats.recording_dropped,

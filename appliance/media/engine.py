@@ -66,7 +66,22 @@ class EngineStats:
     skipped_ticks: int = 0  # ticks given up after a stall longer than max_catch_up
     missing_frames: int = 0  # channel-ticks filled with silence (input late or absent)
     recording_dropped: int = 0  # tap frames dropped because the writer queue was full
+    stalls: int = 0  # ticks that started a whole tick (20 ms) or more after their deadline
     tick_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=3000))
+    # how late each of the last 10 s of ticks started after its deadline (seconds)
+    lateness: deque[float] = field(default_factory=lambda: deque(maxlen=500))
+
+    def lateness_ms(self) -> dict[str, float]:
+        """p50, p99 and max tick lateness over the last 10 s, in milliseconds."""
+        if not self.lateness:
+            return {"p50": 0.0, "p99": 0.0, "max": 0.0}
+        ordered = sorted(self.lateness)
+        last = len(ordered) - 1
+        return {
+            "p50": round(ordered[last // 2] * 1000, 3),
+            "p99": round(ordered[int(0.99 * last)] * 1000, 3),
+            "max": round(ordered[last] * 1000, 3),
+        }
 
 
 class ChannelHandle:
@@ -675,6 +690,9 @@ class MediaEngine:
             if delay > 0:
                 await clock.sleep(delay)
             lateness = clock.monotonic() - deadline
+            self.stats.lateness.append(max(lateness, 0.0))
+            if lateness >= TICK_SECONDS:
+                self.stats.stalls += 1
             if lateness > self.late_tolerance:
                 self.stats.late_ticks += 1
                 behind = int(lateness / TICK_SECONDS)

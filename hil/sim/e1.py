@@ -650,6 +650,8 @@ class E1Simulator:
                 data = conn.recv(TDM_BLOCK + 1)
             except BlockingIOError:
                 return
+            except ConnectionResetError:  # the appliance went away mid-block
+                data = b""
             if not data:
                 self._drop_reader(conn)
                 return
