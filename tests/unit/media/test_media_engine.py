@@ -361,6 +361,10 @@ def test_run_skips_ticks_after_a_long_stall_and_counts_them() -> None:
 
     asyncio.run(scenario())
     assert engine.stats.skipped_ticks >= 20 and engine.stats.late_ticks >= 1
+    # the half-second freeze is a stall, and the lateness figures (bench/system.py) show it
+    assert engine.stats.stalls >= 1
+    assert engine.stats.lateness_ms()["max"] >= 400.0
+    assert engine.stats.lateness_ms()["p50"] < engine.stats.lateness_ms()["max"]
 
 
 def test_a_failing_recording_sink_does_not_stop_other_recordings(
