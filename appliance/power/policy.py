@@ -6,7 +6,7 @@ from               on                                          to
 mains              mains lost (rail under limit, or UPS OB)    on_battery
 on_battery         mains back (UPS OL and rail up)             mains
 on_battery         runtime < low_runtime, charge < low_charge  low_battery
-                   or LB
+                   or LB, or on battery for max_on_battery
 any but shutdown   FSD (NUT: forced shutdown, latched)         low_battery
 low_battery        mains back before the point of no return    mains
                    (never after FSD)
@@ -21,6 +21,10 @@ a :class:`PowerInputs` and returns the transition, if any; the service acts.
 
 When the power situation is in doubt (UPS data stale and the rail unreadable)
 the verdict is ``None``: the state stays, and the service holds the lifeline.
+On battery there is no doubt: the service counts stale UPS data as on battery
+(a UPS that lies or falls silent during an outage must not keep the box
+running until the battery is flat), and the time-on-battery limit starts the
+orderly shutdown whatever the charge and runtime say.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class PowerInputs:
     fsd: bool = False
     charge: float | None = None
     runtime: float | None = None
+    on_battery_for: float | None = None  # seconds since mains was lost, None on mains
 
     def mains_ok(self) -> bool | None:
         """True/False when known; None when in doubt. The rail sees a loss first."""
@@ -72,13 +77,14 @@ class Transition:
 class PowerPolicy:
     low_runtime: float = 300.0
     low_charge: float = 15.0
+    max_on_battery: float = 1800.0
     state: PowerState = PowerState.MAINS
     fsd_latched: bool = False
 
     def _to(self, state: PowerState, reason: str, inputs: PowerInputs) -> Transition:
         detail: dict[str, object] = {
             "charge": inputs.charge, "runtime": inputs.runtime, "rail_ok": inputs.rail_ok,
-            "ups_online": inputs.ups_online,
+            "ups_online": inputs.ups_online, "on_battery_for": inputs.on_battery_for,
         }
         transition = Transition(state, self.state, reason, detail)
         self.state = state
@@ -91,6 +97,8 @@ class PowerPolicy:
             return "runtime-under-threshold"
         if inputs.charge is not None and inputs.charge < self.low_charge:
             return "charge-under-threshold"
+        if inputs.on_battery_for is not None and inputs.on_battery_for >= self.max_on_battery:
+            return "time-on-battery-limit"
         return None
 
     def observe(self, inputs: PowerInputs) -> Transition | None:

@@ -5,7 +5,9 @@ Loops (each on the injectable clock, each beating a heart the watchdog loop chec
 - rail: the INA219 on the mains-fed input rail, every ``rail_poll_interval``:
   sees a mains loss before the UPS reports it;
 - ups: the UPS (NUT or Megatec), every ``ups_poll_interval``; stale data past
-  ``ups_stale_after`` counts as unknown;
+  ``ups_stale_after`` counts as unknown on mains and as on battery on battery
+  (its charge and runtime no longer used); ``max_on_battery`` after the mains
+  loss a timer starts the orderly shutdown whatever the UPS says;
 - telephony: ``telephony_health()`` every ``telephony_check_interval``; a timer
   re-armed at each healthy answer engages the lifeline exactly
   ``telephony_timeout`` after the last one;
@@ -84,7 +86,10 @@ class PowerService:
         self._io = io
         self._run_command = command_runner
         self.events = PowerEventLog(clock, db, publish)
-        self.policy = PowerPolicy(low_runtime=config.low_runtime, low_charge=config.low_charge)
+        self.policy = PowerPolicy(low_runtime=config.low_runtime, low_charge=config.low_charge,
+                                  max_on_battery=config.max_on_battery)
+        self._on_battery_since: float | None = None
+        self._battery_timer: TimerHandle | None = None
         self.lifeline = Lifeline(board, [], io, self.events.record)
         self.ups_reading: UpsReading | None = None
         self._ups_fresh_at: float | None = None
@@ -173,7 +178,7 @@ class PowerService:
         if self._stopped:
             return
         self._stopped = True
-        for timer in (self._telephony_timer, self._test_timer):
+        for timer in (self._telephony_timer, self._test_timer, self._battery_timer):
             if timer is not None:
                 timer.cancel()
         for task in self._tasks:
@@ -295,18 +300,35 @@ class PowerService:
             return None
         return self._ups_fresh
 
+    def on_battery_for(self) -> float | None:
+        """Seconds since the mains was lost, None on mains."""
+        if self._on_battery_since is None:
+            return None
+        return self.clock.monotonic() - self._on_battery_since
+
     def inputs(self) -> PowerInputs:
         ups = self.ups_current()
         fsd = bool(self.ups_reading and self.ups_reading.forced_shutdown)
+        # On battery a UPS that lies or falls silent is no reason for doubt, nor is its last
+        # "on line" a sign of mains: the battery still runs down. It counts as on battery; its
+        # last charge and runtime count until ups_stale_after, then only the time-on-battery
+        # limit decides (issue 13 item 6). Mains back needs the rail, or a fresh reading
+        # taken since the loss (one from before it says nothing about now).
+        since = self._on_battery_since
+        held = since is not None and self.rail_ok is not True and (
+            self.ups_reading is None or self.ups_reading.stale
+            or self._ups_fresh_at is None or self._ups_fresh_at < since
+        )
         return PowerInputs(
             rail_ok=self.rail_ok,
-            ups_online=ups.on_line if ups else None,
-            ups_on_battery=bool(ups and ups.on_battery),
+            ups_online=False if held else (ups.on_line if ups else None),
+            ups_on_battery=held or bool(ups and ups.on_battery),
             ups_testing=bool(ups and "CAL" in ups.status),
             low_battery_flag=bool(ups and ups.low_battery),
             fsd=fsd,
             charge=ups.charge if ups else None,
             runtime=ups.runtime if ups else None,
+            on_battery_for=self.on_battery_for(),
         )
 
     # ---- policy --------------------------------------------------------------------------
@@ -329,6 +351,9 @@ class PowerService:
     async def _act(self, t: Transition) -> None:
         self.events.record(t.state.value, t.previous.value, t.reason, t.detail)
         if t.state is PowerState.ON_BATTERY:
+            self._on_battery_since = self.clock.monotonic()
+            self._battery_timer = self.clock.call_later(self.config.max_on_battery,
+                                                        self._battery_time_up)
             if self.config.lifeline_on == "on_battery":
                 await self.lifeline.engage("power", {"power": t.state.value})
         elif t.state is PowerState.LOW_BATTERY:
@@ -336,6 +361,10 @@ class PowerService:
             if self._shutdown_task is None or self._shutdown_task.done():
                 self._shutdown_task = asyncio.create_task(self._shutdown_sequence(t.reason))
         elif t.state is PowerState.MAINS:
+            self._on_battery_since = None
+            if self._battery_timer is not None:
+                self._battery_timer.cancel()
+                self._battery_timer = None
             if self._shutdown_task is not None and not self._shutdown_task.done():
                 self._shutdown_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -348,6 +377,11 @@ class PowerService:
                         log.error("power: telephonyd did not take the resume request: %s: %s",
                                   type(exc).__name__, exc)
             await self.lifeline.release("power")
+
+    def _battery_time_up(self) -> None:
+        """``max_on_battery`` has passed: evaluate now, the UPS loop may be stuck on a read."""
+        if not self._stopped:
+            self._tasks.append(asyncio.ensure_future(self.evaluate()))
 
     def _step(self, name: str) -> None:
         self.shutdown_steps.append((name, self.clock.monotonic()))
@@ -499,6 +533,7 @@ class PowerService:
             "state": self.policy.state.value,
             "fsd": self.policy.fsd_latched,
             "mains": self.inputs().mains_ok(),
+            "on_battery_for": self.on_battery_for(),
             "input": {"ok": self.rail_ok, "volts": self.rail_volts, "amps": self.rail_amps},
             "ups": reading.as_dict() if reading else None,
             "ups_identity": dict(self.ups.identity) if self.ups else {},

@@ -46,7 +46,14 @@ class PowerSection:
         1.0, doc="Seconds between UPS readings (NUT LIST VAR or Megatec Q1)", gt=0.05, le=60.0
     )
     ups_stale_after: float = setting(
-        10.0, doc="UPS data older than this is stale: power state in doubt", gt=0.0, le=600.0
+        10.0, doc="UPS data older than this is stale: power state in doubt on mains; on "
+        "battery it still counts as on battery, but its charge and runtime are no longer used",
+        gt=0.0, le=600.0,
+    )
+    max_on_battery: float = setting(
+        1800.0, doc="Seconds on battery after which the orderly shutdown starts whatever the "
+        "UPS says (a UPS that stops answering or lies must not run the battery flat)",
+        gt=0.0, le=86400.0,
     )
     rail_poll_interval: float = setting(
         0.05, doc="Seconds between input-rail (INA219) readings", gt=0.005, le=10.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from appliance.power.policy import PowerInputs, PowerPolicy, PowerState
@@ -81,3 +83,14 @@ def test_doubt_keeps_the_state() -> None:
 def test_point_of_no_return_only_from_low_battery() -> None:
     with pytest.raises(RuntimeError, match="expected low_battery"):
         PowerPolicy().point_of_no_return("x")
+
+
+def test_time_on_battery_limit_goes_low_whatever_the_charge_says() -> None:
+    policy = PowerPolicy(max_on_battery=600.0)
+    policy.observe(RAIL_LOST)
+    full = PowerInputs(rail_ok=False, ups_online=False, ups_on_battery=True, charge=100,
+                       runtime=3600)
+    assert policy.observe(replace(full, on_battery_for=599.9)) is None
+    t = policy.observe(replace(full, on_battery_for=600.0))
+    assert t is not None and t.state is PowerState.LOW_BATTERY
+    assert t.reason == "time-on-battery-limit" and t.detail["on_battery_for"] == 600.0
