@@ -13,6 +13,7 @@ from typing import Literal
 
 from appliance.config.sections.acd import AcdSection
 from appliance.config.sections.addresses import address_check
+from appliance.config.sections.host import HostSection
 from appliance.config.sections.ivr import IvrSection
 from appliance.config.sections.media import MediaSection
 from appliance.config.sections.ports import PortEntry
@@ -103,6 +104,9 @@ class ApplianceConfig:
     )
     stats: StatsSection = setting(doc="Statistics thresholds", default_factory=StatsSection)
     power: PowerSection = setting(doc="Power policy and lifeline", default_factory=PowerSection)
+    host: HostSection = setting(
+        doc="Host commands and folders the appliance changes", default_factory=HostSection
+    )
 
     def daemon(self, name: Literal["telephonyd", "powerd"]) -> DaemonSection:
         section: DaemonSection = getattr(self, name)

@@ -552,13 +552,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
     parser.add_argument("--timeout", type=float, default=2.0,
                         help="seconds before a daemon counts as not answering")
-    parser.add_argument("--restart-command",
-                        default=os.environ.get("APPLIANCE_CONSOLE_RESTART", DEFAULT_RESTART),
-                        help="command that restarts {daemon} (default: %(default)s)")
-    parser.add_argument("--network-dir", default="/etc/systemd/network")
-    parser.add_argument("--network-apply", default="networkctl reload",
-                        help="run after writing the network file ('' = do not apply)")
-    parser.add_argument("--interface", default="eth0", help="interface set up at first boot")
+    parser.add_argument("--restart-command", default=os.environ.get("APPLIANCE_CONSOLE_RESTART"),
+                        help="command that restarts {daemon} (default: host.restart_command)")
+    parser.add_argument("--network-dir", help="default: host.network_dir")
+    parser.add_argument("--network-apply",
+                        help="run after writing the network file ('' = do not apply; "
+                        "default: host.network_apply)")
+    parser.add_argument("--interface", help="interface set up at first boot "
+                        "(default: host.interface)")
     parser.add_argument("--charset", choices=["auto", "utf8", "dec"], default="auto",
                         help="line drawing: UTF-8 or DEC special graphics (auto: TERM, locale)")
     return parser
@@ -578,9 +579,15 @@ def main(argv: list[str] | None = None) -> None:
         timeout=args.timeout,
         journal_reader=lambda: read_journal(list(UNITS), 200),
     )
-    console = Console(source, db=db, restart_command=args.restart_command,
-                      network_dir=args.network_dir, network_apply=args.network_apply,
-                      interface=args.interface, notice=notice)
+    host = config.host  # the configuration names the host's commands (stand-ins in the demo)
+    console = Console(
+        source, db=db,
+        restart_command=args.restart_command or shlex.join(host.restart_command),
+        network_dir=args.network_dir or host.network_dir,
+        network_apply=shlex.join(host.network_apply) if args.network_apply is None
+        else args.network_apply,
+        interface=args.interface or host.interface, notice=notice,
+    )
     screen = urwid.display.raw.Screen()
     if os.environ.get("TERM", "").split("-")[0] in DEC_TERMS:
         screen.set_terminal_properties(colors=1)

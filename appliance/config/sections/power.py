@@ -9,13 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from appliance.config.sections.host import argv_check
 from appliance.config.validate import setting
-
-
-def _command_check(value: object) -> str | None:
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
-        return "the shutdown command must be a non-empty list of non-empty strings (argv)"
-    return None
 
 
 @dataclass(frozen=True)
@@ -32,7 +27,7 @@ class LifelinePair:
 _SHUTDOWN_COMMAND = setting(
     doc="Command run at the point of no return (argv)",
     default_factory=lambda: ["systemctl", "poweroff"],
-    check=_command_check,
+    check=argv_check,
 )
 _PAIRS = setting(
     doc="Lifeline relays and the ports they switch; empty means every relay of the board",
