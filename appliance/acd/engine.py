@@ -245,6 +245,11 @@ class Acd:
         except KeyError:
             raise AcdError(f"unknown agent {agent_id!r}") from None
 
+    def agent_name(self, agent_id: str) -> str:
+        """The configured display name of ``agent_id`` ('' if none or not an agent)."""
+        agent = self.agents.get(agent_id)
+        return agent.name if agent is not None else ""
+
     def _queue(self, name: str) -> QueueRuntime:
         try:
             return self.queues[name]
@@ -919,6 +924,7 @@ class Acd:
                 "name": a.name,
                 "state": a.state.value,
                 "reason": a.pause_reason,
+                "pending_pause": a.pending_pause,  # asked for during a call, taken after wrap-up
                 "in_state": now - a.state_since if a.logged_in else 0.0,
                 "device": a.active_device if a.logged_in else "",
                 "queues": [q.name for q in self.agent_queues[a.id]],

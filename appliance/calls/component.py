@@ -146,6 +146,7 @@ class CallCenterComponent(Component):
                     "started": now - (now_mono - call.start_mono),
                     "queue": call.queue or None,
                     "agent": call.agent or None,
+                    "agent_name": self.center.acd.agent_name(call.agent) or None,
                     "technology": "pri" if isinstance(channel, PriLeg) else "analog",
                 }
             )
@@ -217,6 +218,7 @@ class CallCenterComponent(Component):
                 {
                     **row,
                     "name": row["agent"],
+                    "display_name": row["name"],
                     "since": now - row["in_state"],
                     "device": row["device"] or None,
                 }

@@ -19,16 +19,26 @@ from appliance.cli.common import (
 )
 from appliance.cli.queues import apply_option, edit_acd, file_option
 
-COLUMNS = ["name", "state", "in_state", "reason", "device", "queues"]
+COLUMNS = ["agent", "name", "state", "in_state", "pause", "device", "queues"]
+
+
+def pause_text(agent: dict[str, Any]) -> str:
+    """The pause column: the reason, or ``pending: REASON`` for a pause asked during a call."""
+    if agent.get("pending_pause"):
+        return f"pending: {agent['pending_pause']}"
+    return str(agent.get("reason") or "-")
 
 
 def agent_row(agent: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+    """One agent for the table: ``agent`` the id, ``name`` the configured display name."""
     now = time.time() if now is None else now
     secs = max(0, int(now - float(agent.get("since") or now)))
     return {
-        **agent,
+        "agent": agent["name"],
+        "name": agent.get("display_name") or "-",
+        "state": agent.get("state", "-"),
         "in_state": f"{secs // 3600}:{secs // 60 % 60:02d}:{secs % 60:02d}",
-        "reason": agent.get("reason") or "-",
+        "pause": pause_text(agent),
         "device": agent.get("device") or "-",
         "queues": ",".join(agent.get("queues", [])) or "-",
     }
@@ -75,16 +85,20 @@ def show_agent(ctx: Context, agent: str, as_json: bool) -> None:
         print_json(found)
         return
     for key, value in agent_row(found).items():
-        if key != "since":
-            click.echo(f"{key:<9} {value}")
+        click.echo(f"{key:<9} {value}")
 
 
 def _done(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json(result)
+        return
+    who = result["name"] + (f" ({result['display_name']})" if result.get("display_name") else "")
+    if result.get("pending_pause"):
+        detail = f", pause pending ({result['pending_pause']}): taken when the call and " \
+                 "wrap-up end"
     else:
-        reason = f" ({result['reason']})" if result.get("reason") else ""
-        click.echo(f"{result['name']}: {result['state']}{reason}")
+        detail = f" ({result['reason']})" if result.get("reason") else ""
+    click.echo(f"{who}: {result['state']}{detail}")
 
 
 @agents_group.command("login")
@@ -122,6 +136,10 @@ def logout(ctx: Context, agent: str, as_json: bool) -> None:
 def pause(ctx: Context, agent: str, reason: str, as_json: bool) -> None:
     """Pause AGENT: no queue calls are offered until unpaused.
 
+    An agent on a call (or in wrap-up) is paused when the call and its wrap-up
+    end; until then `agents list` shows the pause as pending, and `agents
+    unpause` cancels it.
+
     Example: appliancectl agents pause alice --reason lunch
     """
     _done(audited_call(ctx, "telephonyd", "agents.pause", "agent.pause", agent,
@@ -133,7 +151,7 @@ def pause(ctx: Context, agent: str, reason: str, as_json: bool) -> None:
 @output_options
 @pass_context
 def unpause(ctx: Context, agent: str, as_json: bool) -> None:
-    """Make a paused AGENT available again.
+    """Make a paused AGENT available again (or cancel a pending pause).
 
     Example: appliancectl agents unpause alice
     """

@@ -20,8 +20,16 @@ def call_row(call: dict[str, Any], now: float | None = None) -> dict[str, Any]:
         **call,
         "age": f"{age // 60}:{age % 60:02d}",
         "queue": call.get("queue") or "-",
-        "agent": call.get("agent") or "-",
+        "agent": agent_label(call),
     }
+
+
+def agent_label(call: dict[str, Any]) -> str:
+    """The agent on a call as ``ID (Name)``, ``ID`` without a configured name, or ``-``."""
+    agent = call.get("agent")
+    if not agent:
+        return "-"
+    return f"{agent} ({call['agent_name']})" if call.get("agent_name") else str(agent)
 
 
 @click.group("calls")

@@ -1,0 +1,35 @@
+"""Scenario steps shared by the agent and supervision scenarios: a customer reaches an agent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from operations_rig import Appliance, until
+
+
+def agent(appliance: Appliance, agent_id: str) -> dict[str, Any]:
+    """``agents list --json`` row of ``agent_id``."""
+    rows = appliance.ctl_json("agents", "list")["agents"]
+    return next(a for a in rows if a["agent"] == agent_id)
+
+
+def key_into_queue(appliance: Appliance, call: int, caller: str) -> dict[str, Any]:
+    """The customer keys 1 at the menu (again, if the first digit came before the menu
+    listened) until the call leaves the IVR; returns its ``calls list`` row."""
+    def queued() -> dict[str, Any] | None:
+        row = appliance.live_call(caller)
+        if row["state"] == "ivr":
+            appliance.sim("e1a", "dtmf", call=call, digits="1")
+            return None
+        return row
+
+    return until(queued, timeout=30, what=f"the call from {caller} past the menu")
+
+
+def talking_to(appliance: Appliance, agent_id: str, caller: str, channel: int) -> int:
+    """A customer on the E1 span keys 1 and ``agent_id``'s phone answers; the sim's call id."""
+    call = appliance.e1_call(channel=channel, calling=caller)
+    key_into_queue(appliance, call, caller)
+    until(lambda: agent(appliance, agent_id)["state"] == "talking", timeout=30,
+          what=f"agent {agent_id} talking")
+    return call
