@@ -142,8 +142,8 @@ def spans(snap: Snapshot, selected: str | None) -> list[Row]:
             label = {"idle": "idle", "busy": "BUSY", "ringing": "RING", "blocked": "BLOCK",
                      "maintenance": "MAINT"}.get(state, state.upper())
             attr = {"busy": "ok", "ringing": "warn", "blocked": "alarm", "maintenance": "warn"}
-            cells.append((attr.get(state, ""),
-                          f"{ch['channel']:02d} {label:<5} {(ch.get('call_id') or '')[:10]:<10} "))
+            call = str(ch.get("call_id") or "")[-10:]  # the PRI daemon's ids are ints
+            cells.append((attr.get(state, ""), f"{ch['channel']:02d} {label:<5} {call:<10} "))
         rows.append(Row(list(cells)))
     return rows
 
