@@ -4,7 +4,9 @@ Deletion removes the index row and the file in one database transaction: the
 row is deleted, the file unlinked, then the transaction commits; if the file
 cannot be removed the row stays. A crash between unlink and commit leaves a
 row whose file is missing, which :func:`verify` reports (and ``--fix``
-removes).
+removes). Every stored path is resolved and must stay inside the recordings
+folder (:func:`appliance.recording.paths.recording_file`): a tampered row is
+refused by delete, export and playback, and reported by verify.
 """
 
 from __future__ import annotations
@@ -25,14 +27,11 @@ import numpy.typing as npt
 
 from appliance.config.sections.recording import RecordingSection, RetentionRule
 from appliance.recording.index import Recording, RecordingError, RecordingIndex
+from appliance.recording.paths import recording_file
 from appliance.recording.sink import file_checksum
 from appliance.recording.wav import WavError, read_audio
 
 log = logging.getLogger("appliance.recording")
-
-
-def full_path(root: str, rec: Recording) -> str:
-    return os.path.join(root, rec.path)
 
 
 def delete(index: RecordingIndex, root: str, rec_id: int) -> Recording:
@@ -41,7 +40,7 @@ def delete(index: RecordingIndex, root: str, rec_id: int) -> Recording:
     if rec.status == "recording":
         raise RecordingError(f"recording {rec_id} (call {rec.call_id}) is still being written; "
                              "stop it first")
-    path = full_path(root, rec)
+    path = recording_file(root, rec)
     with index.transaction() as conn:
         conn.execute("DELETE FROM recordings WHERE id = ?", (rec_id,))
         try:
@@ -98,7 +97,11 @@ def verify(index: RecordingIndex, root: str, *, fix_missing: bool = False) -> Ve
     for rec in index.all():
         on_disk.discard(rec.path)
         report.checked += 1
-        path = full_path(root, rec)
+        try:
+            path = recording_file(root, rec)
+        except RecordingError as exc:
+            report.unreadable.append((rec, str(exc)))
+            continue
         if not os.path.exists(path):
             report.missing.append(rec)
             continue
@@ -177,8 +180,9 @@ def export(root: str, recs: Iterable[Recording], archive: str) -> dict[str, Any]
     if not chosen:
         raise RecordingError("nothing to export: no recording matches")
     sums: list[str] = []
+    files: list[tuple[str, Recording]] = []
     for rec in chosen:
-        path = full_path(root, rec)
+        path = recording_file(root, rec)
         if not os.path.exists(path):
             raise RecordingError(f"recording {rec.id}: file {path} is missing; run rec verify")
         digest = file_checksum(path)
@@ -186,14 +190,15 @@ def export(root: str, recs: Iterable[Recording], archive: str) -> dict[str, Any]
             raise RecordingError(f"recording {rec.id}: {path} does not match its checksum; "
                                  "run rec verify")
         sums.append(f"{digest}  recordings/{rec.path}")
+        files.append((path, rec))
     created = time.time()
     manifest = {"created": created, "count": len(chosen),
                 "recordings": [r.as_dict() for r in chosen]}
     partial = archive + ".partial"
     try:
         with tarfile.open(partial, "w:gz") as tar:
-            for rec in chosen:
-                tar.add(full_path(root, rec), arcname=f"recordings/{rec.path}")
+            for path, rec in files:
+                tar.add(path, arcname=f"recordings/{rec.path}")
             for name, text in (("manifest.json", json.dumps(manifest, indent=2)),
                                ("SHA256SUMS", "\n".join(sums) + "\n")):
                 data = text.encode()
@@ -211,7 +216,7 @@ def export(root: str, recs: Iterable[Recording], archive: str) -> dict[str, Any]
 
 def playable_pcm(root: str, rec: Recording) -> tuple[int, npt.NDArray[np.int16]]:
     """Channels and ``(channels, samples)`` int16 audio of a recording (A-law decoded)."""
-    path = full_path(root, rec)
+    path = recording_file(root, rec)
     try:
         fmt, audio = read_audio(path)
     except WavError as exc:

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from appliance.config.sections.recording import RecordingSection
 from appliance.media.engine import MediaError
 from appliance.recording.index import Recording, RecordingError, RecordingIndex
+from appliance.recording.paths import recording_file
 from appliance.recording.policy import CallInfo, RecordingPolicy
 from appliance.recording.sink import SinkResult, WavSink, file_checksum
 from appliance.recording.wav import WavError, WavFormat, WavWriter, repair
@@ -94,10 +95,10 @@ class Recorder:
         """At start-up: finish index rows left 'recording' by a crash (repair their WAV headers)."""
         recovered: list[Recording] = []
         for rec in self.index.by_status("recording"):
-            path = os.path.join(self.root, rec.path)
             try:
+                path = recording_file(self.root, rec)  # never repair a file outside the folder
                 info = repair(path)
-            except WavError as exc:
+            except (RecordingError, WavError) as exc:
                 log.error("recording %s could not be recovered: %s", rec.id, exc)
                 self.index.finish(rec.id, duration=0.0, size=0, checksum="", status="lost",
                                   ended=self.clock.time())
