@@ -412,9 +412,7 @@ class Acd:
             if agent is keep:
                 continue
             leg.set_listener(None)
-            if not leg.hung_up:
-                leg.hangup(CAUSE_NORMAL_CLEARING)
-                leg.hung_up = True
+            leg.hangup(CAUSE_NORMAL_CLEARING)
             agent.leg = None
             if agent.state is AgentState.RINGING:
                 self._set_state(agent, AgentState.IDLE)
@@ -627,9 +625,7 @@ class Acd:
                 continue
             agent = self.agents[agent_id]
             leg.set_listener(None)
-            if not leg.hung_up:
-                leg.hangup(CAUSE_NORMAL_CLEARING)
-                leg.hung_up = True
+            leg.hangup(CAUSE_NORMAL_CLEARING)
             agent.leg = None
             entry.tried.add(agent_id)
             self.events.queue_event(

@@ -7,10 +7,17 @@ else crosses the seam, so the same IVR and ACD code runs against real
 signalling on the box and against simulated channels in virtual time.
 
 Actions (core → technology): :meth:`Channel.answer`, :meth:`Channel.play`
-(a prompt or music on hold), :meth:`Channel.stop_play`, :meth:`Channel.hangup`,
-:meth:`Switch.originate` (ring an agent device or dial an external number)
-and :meth:`Switch.bridge` (connect two or more channels; three or more is a
-conference).
+(a prompt or music on hold), :meth:`Channel.stop_play`, :meth:`Channel.hold`
+and :meth:`Channel.retrieve`, :meth:`Channel.hangup`, :meth:`Switch.originate`
+(ring an agent device or dial an external number) and :meth:`Switch.bridge`
+(connect two or more channels; three or more is a conference). A channel
+whose audio runs through the media engine names its engine channel in
+:attr:`Channel.media`.
+
+Hang-up bookkeeping lives here once: :meth:`Channel.hangup` marks the leg
+released and calls the technology's :meth:`Channel._release` exactly once,
+however many callers (IVR, ACD, call model) ask; a far-end release
+(``_emit_hangup``) marks it too, so a later ``hangup()`` does nothing.
 
 Events (technology → core), delivered to the channel's
 :class:`ChannelListener`: ``on_digit`` (a DTMF digit, Q.23/Q.24),
@@ -27,12 +34,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Protocol
 
+from appliance.media.engine import ChannelHandle
+
 # ITU-T Q.850 cause values used by the core
 CAUSE_NORMAL_CLEARING = 16
 CAUSE_USER_BUSY = 17
 CAUSE_NO_ANSWER = 19
 CAUSE_CALL_REJECTED = 21
 CAUSE_NORMAL_UNSPECIFIED = 31
+CAUSE_NO_CIRCUIT_AVAILABLE = 34
+CAUSE_TEMPORARY_FAILURE = 41
 
 
 class ChannelListener(Protocol):
@@ -78,9 +89,34 @@ class Channel(ABC):
     def stop_play(self) -> None:
         """Stop any prompt being played (no ``on_play_done`` follows)."""
 
-    @abstractmethod
+    def hold(self) -> None:
+        """The far end is put on hold: music on hold from the media engine.
+
+        A technology with a hold of its own in the signalling (Q.931 HOLD,
+        ETSI EN 300 139; a SIP re-INVITE with ``a=sendonly``, RFC 3264 §8.4)
+        overrides this and :meth:`retrieve`.
+        """
+        self.play("moh", loop=True)
+
+    def retrieve(self) -> None:
+        """The far end comes back from hold."""
+        self.stop_play()
+
+    @property
+    def media(self) -> ChannelHandle | None:
+        """The media-engine channel carrying this leg's audio (None: no audio path yet)."""
+        return None
+
     def hangup(self, cause: int = CAUSE_NORMAL_CLEARING) -> None:
-        """Release the channel; no event follows for a hang-up we asked for."""
+        """Release the channel with a Q.850 cause; safe twice, no event follows."""
+        if self.hung_up:
+            return
+        self.hung_up = True
+        self._release(cause)
+
+    @abstractmethod
+    def _release(self, cause: int) -> None:
+        """The technology clears the leg (Q.931 DISCONNECT, FXO on-hook...); called once."""
 
     # -- helpers for technologies ------------------------------------------
     def _emit_digit(self, digit: str) -> None:

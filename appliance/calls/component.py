@@ -1,8 +1,11 @@
 """The call-center core inside appliance-telephonyd (IVR, ACD, calls) on the real channels.
 
-Inbound PRI calls and answered FXO lines become legs handed to the IVR;
-agents are rung on their FXS phones; feature codes keyed on a phone log
-agents in and out. Serves the monitoring and control methods of
+The component owns the channel-technology table
+(:class:`~appliance.calls.technology.TechnologyRegistry`); each technology's
+own component registers with it (telephonyd assembles them), so this module
+imports none. Inbound legs of any technology are handed to the IVR; agents
+are rung on whatever device they are logged in at; feature codes keyed on a
+phone log agents in and out. Serves the monitoring and control methods of
 docs/control-protocol.md (``calls.*``, ``queues.list``, ``agents.*``) and the
 ACD's own (docs/acd.md).
 """
@@ -15,19 +18,20 @@ from typing import Any
 
 from appliance.acd.engine import AcdError
 from appliance.calls.center import CallCenter
+from appliance.calls.channel import CAUSE_NO_CIRCUIT_AVAILABLE, Channel
 from appliance.calls.model import CallError
 from appliance.calls.originate import ClickToDial
+from appliance.calls.outbound import OutboundRoute
+from appliance.calls.technology import TechnologyRegistry
 from appliance.calls.telephony import TelephonySwitch
 from appliance.media.component import MediaComponent
 from appliance.media.prompts import Prompt, PromptError, load_prompt
 from appliance.runtime.control import ControlError
 from appliance.runtime.service import Component, Service
-from appliance.signalling.analog.calls import AnalogLegs
-from appliance.signalling.analog.component import PortsComponent
-from appliance.signalling.pri.calls import PriLeg, PriLegs
-from appliance.signalling.pri.component import SpansComponent
 
 log = logging.getLogger("appliance.calls")
+
+E164_MAX_DIGITS = 15  # ITU-T E.164 §6: at most 15 digits, country code included
 
 
 class PromptLibrary:
@@ -51,33 +55,30 @@ class PromptLibrary:
 class CallCenterComponent(Component):
     name = "callcenter"
 
-    def __init__(self, media: MediaComponent, spans: SpansComponent, ports: PortsComponent) -> None:
+    def __init__(self, media: MediaComponent, technologies: TechnologyRegistry) -> None:
         self._media = media
-        self._spans = spans
-        self._ports = ports
+        self.technologies = technologies
         self.center: CallCenter | None = None
-        self.pri: PriLegs | None = None
+        self.switch: TelephonySwitch | None = None
         self.draining = False
 
     async def start(self, service: Service) -> None:
-        engine, switch = self._media.engine, self._ports.switch
-        assert engine is not None and switch is not None, "media and ports start first"
-        prompts = PromptLibrary(service.config.media.prompts_dir)
-        analog = AnalogLegs(switch, prompts, on_inbound=self._inbound)
+        engine = self._media.engine
+        assert engine is not None, "the media component starts first"
+        self.technologies.prompts = PromptLibrary(service.config.media.prompts_dir)
+        outbound = OutboundRoute(self.technologies, service.clock,
+                                 service.config.calls.outbound_trunks)
+        self.switch = TelephonySwitch(engine, self.technologies, outbound)
         self.center = CallCenter(
             service.config.acd,
             service.config.ivr,
             clock=service.clock,
-            switch=TelephonySwitch(engine, analog),
+            switch=self.switch,
             db=service.db,
             bus=service.bus,
         )
-        self.pri = PriLegs(engine, self._spans.media_port(), prompts, self._inbound)
-        self._spans.on_incoming = self._pri_incoming
-        self._spans.call_listeners.append(self.pri.call_changed)
-        self._media.listeners.append(self.pri.on_media_event)
-        for phone in switch.fxs():
-            phone.feature_handler = self._feature
+        self.technologies.on_inbound = self._inbound
+        self.technologies.on_feature = self._feature
         self.center.register(service.control)
         for method, handler in (
             ("calls.list", self._calls_list),
@@ -92,22 +93,20 @@ class CallCenterComponent(Component):
         ):
             service.control.register(method, handler)
 
-    def _inbound(self, leg: Any) -> None:
+    def _inbound(self, leg: Channel) -> None:
         if self.draining:
-            leg.hangup(34)  # Q.850 no circuit available: power is going
+            leg.hangup(CAUSE_NO_CIRCUIT_AVAILABLE)  # power is going
             return
         assert self.center is not None
         self.center.incoming(leg)
-
-    def _pri_incoming(self, span: Any, call: Any) -> None:
-        assert self.pri is not None
-        self.pri.incoming(span, call)
 
     def _feature(self, device: str, digits: str) -> bool:
         assert self.center is not None
         return self.center.feature_code(device, digits).ok
 
     async def stop(self) -> None:
+        self.technologies.on_inbound = None
+        self.technologies.on_feature = None
         if self.center is not None:
             self.center.flush()
 
@@ -147,7 +146,7 @@ class CallCenterComponent(Component):
                     "queue": call.queue or None,
                     "agent": call.agent or None,
                     "agent_name": self.center.acd.agent_name(call.agent) or None,
-                    "technology": "pri" if isinstance(channel, PriLeg) else "analog",
+                    "technology": self.technologies.name_of(channel),
                 }
             )
         return {"calls": rows}
@@ -169,18 +168,25 @@ class CallCenterComponent(Component):
         if not isinstance(source, str) or not source:
             raise ControlError("bad-params", "'from' (an agent id or an FXS phone) is required")
         if not isinstance(number, str) or not number or \
-                not all(ch.isdigit() or ch in "*#+" for ch in number):
+                not all(ch.isdigit() or ch in "*#" for ch in number.removeprefix("+")):
             raise ControlError("bad-params", "'to' must be a number: digits, '*', '#', leading '+'")
+        if len(number.removeprefix("+")) > E164_MAX_DIGITS:
+            raise ControlError("bad-params", f"'to' {number!r} has {len(number.lstrip('+'))} "
+                               f"digits; a number has at most {E164_MAX_DIGITS} (ITU-T E.164 §6)")
         agents = {a.id: a for a in self.center.acd.config.agents}
         agent = agents.get(source)
         device = (self.center.acd.agents[source].active_device or agent.device) if agent else source
-        switch = self._ports.switch
+        switch = self.switch
         assert switch is not None
-        if switch.channels.get(device) is None and switch.by_extension(device) is None:
+        if not switch.reaches(device):
             raise ControlError("not-found", f"{source!r} is neither an agent with a phone nor an "
-                               "FXS phone; click-to-dial rings the caller's own phone first")
+                               "FXS phone or other device; click-to-dial rings the caller's own "
+                               "phone first")
+        target = number if switch.reaches(number) else f"external:{number}"
         try:
-            placed = ClickToDial(self.center.calls, device, number, agent=source if agent else "")
+            placed = ClickToDial(self.center.calls, device, target, number,
+                                 agent=agent.id if agent else "",
+                                 agent_name=agent.name if agent else "")
         except ValueError as exc:
             raise ControlError("refused", str(exc)) from exc
         return {"call_id": placed.call.call_id, "state": "ringing", "from": source, "to": number}

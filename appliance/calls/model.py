@@ -54,18 +54,23 @@ class Call:
     caller_name: str = ""
     presentation: str = "allowed"
     ended: bool = False
+    # set when the box places the call (click-to-dial), whose first leg rings our own
+    # phone: who calls whom, and the trunk the outside leg went out on
+    origin_number: str = ""
+    target_number: str = ""
+    outbound_trunk: str = ""
 
     @property
     def caller(self) -> str:
-        return self.channel.caller
+        return self.origin_number or self.channel.caller
 
     @property
     def dnis(self) -> str:
-        return self.channel.dnis
+        return self.target_number or self.channel.dnis
 
     @property
     def trunk(self) -> str:
-        return self.channel.trunk
+        return self.outbound_trunk or self.channel.trunk
 
 
 class CallManager:
@@ -124,10 +129,7 @@ class CallManager:
             raise CallError(f"call {call.call_id}: use end() to release the caller's leg")
         if call.bridge is not None and channel in call.bridge.channels:
             call.bridge.remove(channel)
-        if not channel.hung_up:
-            # the technology releases it first (it ignores a leg already marked hung up)
-            channel.hangup(cause)
-            channel.hung_up = True
+        channel.hangup(cause)
         if channel in call.legs:
             call.legs.remove(channel)
         self._publish("call.leg_end", call, channel=channel.name, cause=cause)
@@ -148,7 +150,7 @@ class CallManager:
             raise CallError(f"call {call.call_id} is already on hold")
         if call.bridge is not None and call.channel in call.bridge.channels:
             call.bridge.remove(call.channel)
-        call.channel.play("moh", loop=True)
+        call.channel.hold()
         call.on_hold = True
         call.hold_since = self.clock.monotonic()
         self._publish("call.hold", call)
@@ -157,7 +159,7 @@ class CallManager:
         """Return the caller to a bridge with ``with_channels``; returns the hold seconds."""
         if not call.on_hold:
             raise CallError(f"call {call.call_id} is not on hold")
-        call.channel.stop_play()
+        call.channel.retrieve()
         call.on_hold = False
         self.connect(call, [call.channel, *with_channels])
         held = self.clock.monotonic() - call.hold_since
@@ -193,9 +195,7 @@ class CallManager:
             call.bridge.destroy()
             call.bridge = None
         for leg in list(call.legs):
-            if not leg.hung_up:
-                leg.hangup(cause)
-                leg.hung_up = True
+            leg.hangup(cause)
         end = self.clock.time()
         disp = call.disposition or ("ANSWERED" if call.answer is not None else "NO ANSWER")
         self.events.cdr(

@@ -1,11 +1,11 @@
-"""The daemon's switch: every technology's legs behind one :class:`Switch`.
+"""The daemon's switch: every registered technology's legs behind one :class:`Switch`.
 
-Agent devices and carrier lines are reached through the analog legs (FXS
-phones by port name or extension, ``external:NUMBER`` on an idle FXO line);
-inbound legs arrive from PRI spans and FXO lines. Whatever their
-technology, legs are channels of the one media engine, so a bridge between
-an E1 caller and an FXS agent is an engine bridge, and three or more legs a
-conference.
+Agent devices are rung through the technology that reaches them (an FXS phone
+by port name or extension, a SIP endpoint); ``external:NUMBER`` goes out on
+the :class:`~appliance.calls.outbound.OutboundRoute`. Whatever their
+technology, legs with audio are channels of the one media engine
+(:attr:`Channel.media`), so a bridge between an E1 caller and an FXS agent is
+an engine bridge, and three or more legs a conference.
 """
 
 from __future__ import annotations
@@ -13,20 +13,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from appliance.calls.channel import Channel, ChannelListener
+from appliance.calls.outbound import OutboundRoute
+from appliance.calls.technology import TechnologyRegistry
 from appliance.media.engine import ChannelHandle, MediaEngine, MediaError
-from appliance.signalling.analog.calls import AnalogLeg, AnalogLegs
-from appliance.signalling.pri.calls import PriLeg
 
 
 def media_handle(channel: Channel) -> ChannelHandle:
     """The media-engine channel carrying ``channel``'s audio."""
-    handle: ChannelHandle | None = None
-    if isinstance(channel, AnalogLeg):
-        handle = channel.port.handle
-    elif isinstance(channel, PriLeg):
-        handle = channel.handle
+    handle = channel.media
     if handle is None:
-        raise MediaError(f"{channel!r} has no audio path (not answered, or unknown technology)")
+        raise MediaError(f"{channel!r} has no audio path (not answered, or no media)")
     return handle
 
 
@@ -74,12 +70,24 @@ class EngineBridge:
 class TelephonySwitch:
     """The :class:`~appliance.calls.channel.Switch` the call-center core uses in the daemon."""
 
-    def __init__(self, engine: MediaEngine, analog: AnalogLegs) -> None:
+    def __init__(self, engine: MediaEngine, technologies: TechnologyRegistry,
+                 outbound: OutboundRoute) -> None:
         self.engine = engine
-        self.analog = analog
+        self.technologies = technologies
+        self.outbound = outbound
+
+    def reaches(self, device: str) -> bool:
+        """Whether some technology can ring ``device`` (an extension, a phone)."""
+        return self.technologies.device_owner(device) is not None
 
     def originate(self, destination: str, caller_id: str, listener: ChannelListener) -> Channel:
-        return self.analog.originate(destination, caller_id, listener)
+        kind, _, number = destination.partition(":")
+        if kind == "external":
+            return self.outbound.dial(number, caller_id, listener)
+        owner = self.technologies.device_owner(destination)
+        if owner is None:
+            raise ValueError(f"originate: no device {destination!r} on any technology")
+        return owner.originate(destination, caller_id, listener)
 
     def bridge(self, channels: Sequence[Channel]) -> EngineBridge:
         return EngineBridge(self.engine, channels)

@@ -13,6 +13,7 @@ from appliance.config.errors import ConfigError, ConfigErrors
 from appliance.config.locate import LineLocator
 from appliance.config.schema import ApplianceConfig
 from appliance.config.sections.acd import check_acd
+from appliance.config.sections.calls import check_calls
 from appliance.config.validate import KeyPath, Problem, build, dotted
 
 DEFAULT_PATH = "/etc/appliance/appliance.toml"
@@ -53,6 +54,8 @@ def _cross_check(config: ApplianceConfig) -> list[Problem]:
                     Problem(("rig", table, index, "address"), f"address {address!r} is used twice")
                 )
     problems.extend(check_acd(config.acd))
+    problems.extend(check_calls(config.calls, [s.name for s in config.rig.spans],
+                                [p.name for p in config.rig.ports if p.kind == "fxo"]))
     problems.extend(_ivr_problems(config))
     return problems
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 from appliance.config.sections.acd import AcdSection
 from appliance.config.sections.addresses import address_check
+from appliance.config.sections.calls import CallsSection
 from appliance.config.sections.host import HostSection
 from appliance.config.sections.ivr import IvrSection
 from appliance.config.sections.media import MediaSection
@@ -95,6 +96,9 @@ class ApplianceConfig:
         doc="Hardware and where each piece is reached", default_factory=RigSection
     )
     media: MediaSection = setting(doc="Media engine and tone plans", default_factory=MediaSection)
+    calls: CallsSection = setting(
+        doc="Call core: outbound route for outside numbers", default_factory=CallsSection
+    )
     acd: AcdSection = setting(doc="Queues, agents and skills", default_factory=AcdSection)
     ivr: IvrSection = setting(
         doc="IVR flows, schedules and caller lists", default_factory=IvrSection

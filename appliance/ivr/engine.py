@@ -254,10 +254,9 @@ class FlowRun:
             else:  # the forwarded party ended the conversation
                 self.hangup(cause=cause)
             return
-        if self.other is not None and not self.other.hung_up:
+        if self.other is not None:
             self.other.set_listener(None)
             self.other.hangup(cause)
-            self.other.hung_up = True
         self.hangup(cause=cause)
 
     # ------------------------------------------------------------------ nodes
@@ -505,7 +504,6 @@ class FlowRun:
             other, self.other = self.other, None
             other.set_listener(None)
             other.hangup(CAUSE_NORMAL_CLEARING)
-            other.hung_up = True
         node = self.node
         self.branch("noanswer", node.failure if node is not None else "")
 

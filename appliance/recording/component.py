@@ -23,8 +23,6 @@ from appliance.recording.policy import CallInfo
 from appliance.recording.recorder import Recorder
 from appliance.runtime.events import Event
 from appliance.runtime.service import Component, Service
-from appliance.signalling.analog.component import PortsComponent
-from appliance.signalling.pri.component import SpansComponent
 from appliance.stats.live import register_live_method
 from appliance.store import open_database
 
@@ -38,13 +36,9 @@ class RecordingComponent(Component):
         self,
         media: MediaComponent,
         center: CallCenterComponent,
-        spans: SpansComponent,
-        ports: PortsComponent,
     ) -> None:
         self._media = media
         self._center = center
-        self._spans = spans
-        self._ports = ports
         self.recorder: Recorder | None = None
         self._unlisten: list[Any] = []
 
@@ -73,7 +67,8 @@ class RecordingComponent(Component):
         register_recording_methods(
             service.control, self.recorder, self._call_lookup, self._channel_lookup, engine
         )
-        register_live_method(service.control, service.db, service.clock.time, self._trunk_channels)
+        register_live_method(service.control, service.db, service.clock.time,
+                             self._center.technologies.circuits)
 
     @staticmethod
     def _alarm(service: Service, topic: str, data: dict[str, Any]) -> None:
@@ -122,16 +117,6 @@ class RecordingComponent(Component):
     def _ended(self, event: Event) -> None:
         if self.recorder is not None:
             self.recorder.call_ended(str(event.data.get("call_id")))
-
-    def _trunk_channels(self) -> dict[str, dict[str, bool]]:
-        out: dict[str, dict[str, bool]] = {}
-        for name, span in self._spans.spans.items():
-            out[name] = {f"B{n}": channel.call is not None for n, channel in span.channels.items()}
-        switch = self._ports.switch
-        if switch is not None:
-            for line in switch.fxo():
-                out[line.name] = {line.name: line.call_id is not None}
-        return out
 
     async def prepare_shutdown(self) -> dict[str, int]:
         if self.recorder is None:

@@ -68,9 +68,8 @@ class SimChannel(Channel):
         self.playing = ""
         self.loop = False
 
-    def hangup(self, cause: int = CAUSE_NORMAL_CLEARING) -> None:
+    def _release(self, cause: int) -> None:
         self.stop_play()
-        self.hung_up = True
         if self.hangup_cause is None:
             self.hangup_cause = cause
         self.switch.released(self)

@@ -7,11 +7,16 @@ drive it with the six actions and hear the four events of
 * an FXO line answered by its state machine becomes an inbound leg
   (:meth:`AnalogLegs.inbound`, ``answer()`` is then a no-op);
 * :meth:`AnalogLegs.originate` rings an FXS phone (``fxs:desk1`` or the
-  port name, or an extension) or dials an external number on an idle FXO line
-  (``external:NUMBER``);
+  port name, or an extension) or dials an external number on the first idle
+  FXO line (``external:NUMBER``); :meth:`AnalogLegs.dial` dials on one named
+  line, for the core's outbound route;
 * prompts are looked up with the ``prompts`` callable and played by the media
   engine; a name of the tone plan (``dial``, ``busy``...) plays that tone;
 * :meth:`AnalogLegs.bridge` connects analog legs' media in the engine.
+
+:class:`AnalogLegs` is the ``analog`` channel technology of the call core
+(:class:`appliance.calls.technology.Technology`); :class:`AnalogCallsComponent`
+registers it with the daemon's technology table.
 
 Hang-up causes follow ITU-T Q.850 (16 normal clearing, 17 user busy,
 19 no answer, 21 call rejected).
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from appliance.calls.channel import (
     CAUSE_CALL_REJECTED,
@@ -29,10 +35,13 @@ from appliance.calls.channel import (
     Channel,
     ChannelListener,
 )
-from appliance.media.engine import MediaError
+from appliance.calls.technology import TechnologyRegistry, TrunkUnavailable
+from appliance.media.engine import ChannelHandle, MediaError
 from appliance.media.prompts import Prompt
+from appliance.runtime.service import Component, Service
 from appliance.signalling.analog.callerid import CallerId
 from appliance.signalling.analog.channel import AnalogCallEvent, AnalogChannel
+from appliance.signalling.analog.component import PortsComponent
 from appliance.signalling.analog.fxo import FxoChannel, FxoState
 from appliance.signalling.analog.fxs import FxsChannel, FxsState
 from appliance.signalling.analog.switch import AnalogSwitch
@@ -73,10 +82,11 @@ class AnalogLeg(Channel):
         self._playing = ""
         self.port.stop_audio()
 
-    def hangup(self, cause: int = CAUSE_NORMAL_CLEARING) -> None:
-        if self.hung_up:
-            return
-        self.hung_up = True
+    @property
+    def media(self) -> ChannelHandle | None:
+        return self.port.handle
+
+    def _release(self, cause: int) -> None:
         if self.on_release is not None:
             self.on_release(self)
         if isinstance(self.port, FxoChannel):
@@ -106,13 +116,17 @@ class AnalogLeg(Channel):
 
 
 class AnalogLegs:
-    """Creates and tracks :class:`AnalogLeg` s over an :class:`AnalogSwitch`.
+    """Creates and tracks :class:`AnalogLeg` s over an :class:`AnalogSwitch`: the
+    ``analog`` technology of the call core (FXS phones as devices, FXO lines as trunks).
 
     Hook it in with ``switch.on_event = legs.on_event`` (it passes events on to
     ``forward``) and give it the media events of analog channels via
     :meth:`on_digit` / :meth:`on_play_done` (done by :meth:`AnalogSwitch.on_media_event`
     when ``switch.legs`` is set).
     """
+
+    name = "analog"
+    leg_type = AnalogLeg
 
     def __init__(self, switch: AnalogSwitch, prompts: PromptLookup | None = None,
                  on_inbound: Callable[[AnalogLeg], None] | None = None,
@@ -143,27 +157,55 @@ class AnalogLegs:
         self.switch.clock.call_later(0.0, leg.released, cause)
         return leg
 
+    def _phone(self, device: str) -> FxsChannel | None:
+        kind, _, target = device.partition(":")
+        name = target if kind == "fxs" else device
+        phone = self.switch.channels.get(name) or self.switch.by_extension(name)
+        return phone if isinstance(phone, FxsChannel) else None
+
+    def reaches(self, device: str) -> bool:
+        return self._phone(device) is not None
+
+    def trunks(self) -> list[str]:
+        return [line.name for line in self.switch.fxo()]
+
+    def dial(self, trunk: str, number: str, caller_id: str,
+             listener: ChannelListener) -> AnalogLeg:
+        """Seize FXO line ``trunk`` and dial ``number`` (a loop-start line sends no
+        calling number: the exchange knows the line's own)."""
+        line = self.switch.channels.get(trunk)
+        if not isinstance(line, FxoChannel):
+            raise TrunkUnavailable(f"no FXO line {trunk!r}")
+        if line.state is not FxoState.IDLE:
+            raise TrunkUnavailable(f"line {trunk} is {line.state.value}")
+        leg = AnalogLeg(line, self.prompts, caller=caller_id, dnis=number, trunk=line.name)
+        leg.set_listener(listener)
+        if not line.dial(number):
+            raise TrunkUnavailable(f"line {trunk} refused the seizure")
+        return self._track(leg)
+
+    def circuits(self) -> dict[str, dict[str, bool]]:
+        return {line.name: {line.name: line.call_id is not None} for line in self.switch.fxo()}
+
     def originate(self, destination: str, caller_id: str,
                   listener: ChannelListener) -> Channel:
+        """Ring an FXS phone, or dial ``external:NUMBER`` on the first idle FXO line."""
         kind, _, target = destination.partition(":")
         if kind == "external":
-            line = next((c for c in self.switch.fxo() if c.state is FxoState.IDLE), None)
-            if line is None:
-                lines = self.switch.fxo()
-                if not lines:
-                    raise ValueError(f"originate {destination!r}: no FXO line configured")
-                leg = AnalogLeg(lines[0], self.prompts, dnis=target)
-                leg.set_listener(listener)
-                log.warning("originate %s: every carrier line is busy", destination)
-                return self._refused(leg, CAUSE_USER_BUSY)
-            leg = AnalogLeg(line, self.prompts, dnis=target)
+            lines = self.trunks()
+            if not lines:
+                raise ValueError(f"originate {destination!r}: no FXO line configured")
+            for line in lines:
+                try:
+                    return self.dial(line, target, caller_id, listener)
+                except TrunkUnavailable:
+                    continue
+            leg = AnalogLeg(self.switch.fxo()[0], self.prompts, dnis=target)
             leg.set_listener(listener)
-            if not line.dial(target):
-                return self._refused(leg, CAUSE_USER_BUSY)
-            return self._track(leg)
-        name = target if kind == "fxs" else destination
-        phone = self.switch.channels.get(name) or self.switch.by_extension(name)
-        if not isinstance(phone, FxsChannel):
+            log.warning("originate %s: every carrier line is busy", destination)
+            return self._refused(leg, CAUSE_USER_BUSY)
+        phone = self._phone(destination)
+        if phone is None:
             raise ValueError(f"originate: no FXS phone {destination!r}")
         leg = AnalogLeg(phone, self.prompts, caller=caller_id, dnis=phone.extension)
         leg.set_listener(listener)
@@ -247,3 +289,30 @@ class AnalogBridge:
             for port in ports:
                 port.stop_audio()
             self._legs.switch.engine.conference([p.handle for p in ports])
+
+
+class AnalogCallsComponent(Component):
+    """Registers the analog ports with the call core's technology table (telephonyd)."""
+
+    name = "analog-calls"
+
+    def __init__(self, ports: PortsComponent, registry: TechnologyRegistry) -> None:
+        self._ports = ports
+        self._registry = registry
+        self.legs: AnalogLegs | None = None
+
+    async def start(self, service: Service) -> None:
+        switch = self._ports.switch
+        assert switch is not None, "the ports component starts first"
+        self.legs = AnalogLegs(switch, self._registry.prompt, on_inbound=self._registry.inbound)
+        for phone in switch.fxs():
+            phone.feature_handler = self._registry.feature
+        self._registry.register(self.legs)
+
+    async def stop(self) -> None:
+        if self.legs is not None:
+            self._registry.unregister(self.legs.name)
+            self.legs = None
+
+    def status(self) -> dict[str, Any]:
+        return {"legs": len(self.legs.legs)} if self.legs is not None else {}

@@ -5,22 +5,34 @@ call-center core; the core answers it (Q.931 CONNECT), plays prompts and
 tones on its B-channel through the media engine, hears its DTMF digits, and
 releases it with a Q.850 cause. A far-end DISCONNECT reaches the core as
 ``on_hangup`` with the cause received.
+
+:class:`PriLegs` is the ``pri`` channel technology of the call core
+(:class:`appliance.calls.technology.Technology`): its trunks are the spans,
+and :meth:`PriLegs.dial` places an outbound SETUP (Q.931 §5.1.1) on a span's
+hunted B-channel; CONNECT from the network is ``on_answered``.
+:class:`PriCallsComponent` registers it with the daemon's technology table.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from appliance.calls.channel import CAUSE_NORMAL_CLEARING, Channel
+from appliance.calls.channel import CAUSE_NORMAL_CLEARING, Channel, ChannelListener
+from appliance.calls.technology import TechnologyRegistry, TrunkUnavailable
+from appliance.media.component import MediaComponent
 from appliance.media.engine import ChannelHandle, MediaEngine, MediaError
 from appliance.media.events import DtmfDigit, MediaEvent, PlaybackFinished
 from appliance.media.prompts import Prompt
+from appliance.runtime.service import Component, Service
 from appliance.signalling.pri.call import PriCall
 from appliance.signalling.pri.causes import reason_for
+from appliance.signalling.pri.component import SpansComponent, reject_when_unrouted
 from appliance.signalling.pri.media import EngineMediaPort
 from appliance.signalling.pri.span import PriSpan
+from drivers.span import SpanOperationError
 
 log = logging.getLogger("appliance.pri")
 
@@ -42,7 +54,7 @@ class PriLeg(Channel):
         self.call = call
 
     @property
-    def handle(self) -> ChannelHandle | None:
+    def media(self) -> ChannelHandle | None:
         """The B-channel's media-engine channel (present once answered)."""
         if self.call.channel is None:
             return None
@@ -53,7 +65,7 @@ class PriLeg(Channel):
             self.span.answer(self.call)
 
     def play(self, prompt: str, *, loop: bool = False) -> None:
-        handle = self.handle
+        handle = self.media
         if handle is None:
             raise MediaError(f"{self.name}: not answered, nothing to play on")
         engine = self._legs.engine
@@ -74,14 +86,11 @@ class PriLeg(Channel):
                 asyncio.get_running_loop().call_soon(self._emit_play_done, prompt)
 
     def stop_play(self) -> None:
-        handle = self.handle
+        handle = self.media
         if handle is not None and self._legs.engine.playing(handle) is not None:
             self._legs.engine.stop_playback(handle)
 
-    def hangup(self, cause: int = CAUSE_NORMAL_CLEARING) -> None:
-        if self.hung_up:
-            return
-        self.hung_up = True
+    def _release(self, cause: int) -> None:
         self._legs.forget(self)
         self.span.hangup(self.call, reason_for(cause))
 
@@ -89,18 +98,54 @@ class PriLeg(Channel):
 class PriLegs:
     """Turns span calls into legs, and span and media events into leg events."""
 
+    name = "pri"
+    leg_type = PriLeg
+
     def __init__(
         self,
         engine: MediaEngine,
         media: EngineMediaPort,
         prompts: PromptLookup,
         on_inbound: Callable[[PriLeg], None],
+        spans: Mapping[str, PriSpan] | None = None,
     ) -> None:
         self.engine = engine
         self.media = media
         self.prompts = prompts
         self.on_inbound = on_inbound
+        self.spans: Mapping[str, PriSpan] = spans if spans is not None else {}
         self._legs: dict[tuple[str, int], PriLeg] = {}  # (span, call id) -> leg
+
+    # -- the technology contract (appliance.calls.technology) ------------------------
+    def reaches(self, device: str) -> bool:
+        return False  # a PRI span carries trunk calls, no agent devices
+
+    def originate(self, device: str, caller_id: str, listener: ChannelListener) -> Channel:
+        raise ValueError(f"originate: {device!r} is not a device on a PRI span")
+
+    def trunks(self) -> list[str]:
+        return list(self.spans)
+
+    def dial(self, trunk: str, number: str, caller_id: str,
+             listener: ChannelListener) -> PriLeg:
+        """SETUP to ``number`` on span ``trunk``; TrunkUnavailable if it is down or full."""
+        span = self.spans.get(trunk)
+        if span is None:
+            raise TrunkUnavailable(f"span {trunk} is not open")
+        try:
+            call = span.dial(number.removeprefix("+"), caller_id)
+        except SpanOperationError as exc:
+            raise TrunkUnavailable(str(exc)) from exc
+        leg = PriLeg(self, span, call)
+        leg.set_listener(listener)
+        self._legs[(span.name, call.id)] = leg
+        return leg
+
+    def circuits(self) -> dict[str, dict[str, bool]]:
+        return {
+            name: {f"B{n}": channel.call is not None for n, channel in span.channels.items()}
+            for name, span in self.spans.items()
+        }
 
     def incoming(self, span: PriSpan, call: PriCall) -> None:
         """The span's ``on_incoming``: the caller hears ringing until the core answers."""
@@ -109,22 +154,68 @@ class PriLegs:
         self._legs[(span.name, call.id)] = leg
         self.on_inbound(leg)
 
+    def __len__(self) -> int:
+        return len(self._legs)
+
     def forget(self, leg: PriLeg) -> None:
         self._legs.pop((leg.span.name, leg.call.id), None)
 
     def call_changed(self, span: PriSpan, call: PriCall, what: str) -> None:
         """A span listener: DISCONNECT/RELEASE from the far end ends the leg."""
         leg = self._legs.get((span.name, call.id))
-        if leg is None or what not in ("disconnected", "cleared"):
+        if leg is None:
+            return
+        if what == "answered":  # CONNECT received for our SETUP (Q.931 §5.1.8)
+            leg._emit_answered()
+            return
+        if what not in ("disconnected", "cleared"):
             return
         self.forget(leg)
         leg._emit_hangup(call.cause if call.cause is not None else CAUSE_NORMAL_CLEARING)
 
     def on_media_event(self, event: MediaEvent) -> None:
-        leg = next((g for g in self._legs.values() if g.handle is event.channel), None)
+        leg = next((g for g in self._legs.values() if g.media is event.channel), None)
         if leg is None:
             return
         if isinstance(event, DtmfDigit):
             leg._emit_digit(event.digit)
         elif isinstance(event, PlaybackFinished) and event.reason in ("done", "barge-in"):
             leg._emit_play_done(event.tag)
+
+
+class PriCallsComponent(Component):
+    """Registers the PRI spans with the call core's technology table (telephonyd)."""
+
+    name = "pri-calls"
+
+    def __init__(self, media: MediaComponent, spans: SpansComponent,
+                 registry: TechnologyRegistry) -> None:
+        self._media = media
+        self._spans = spans
+        self._registry = registry
+        self.legs: PriLegs | None = None
+
+    async def start(self, service: Service) -> None:
+        engine = self._media.engine
+        assert engine is not None, "the media component starts first"
+        legs = PriLegs(engine, self._spans.media_port(), self._registry.prompt,
+                       self._registry.inbound, spans=self._spans.spans)
+        self._spans.on_incoming = legs.incoming
+        self._spans.call_listeners.append(legs.call_changed)
+        self._media.listeners.append(legs.on_media_event)
+        self._registry.register(legs)
+        self.legs = legs
+
+    async def stop(self) -> None:
+        legs, self.legs = self.legs, None
+        if legs is None:
+            return
+        self._registry.unregister(legs.name)
+        self._spans.on_incoming = reject_when_unrouted
+        if legs.call_changed in self._spans.call_listeners:
+            self._spans.call_listeners.remove(legs.call_changed)
+        if legs.on_media_event in self._media.listeners:
+            self._media.listeners.remove(legs.on_media_event)
+
+    def status(self) -> dict[str, Any]:
+        return {"legs": len(self.legs)} if self.legs is not None else {}

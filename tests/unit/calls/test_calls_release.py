@@ -33,10 +33,8 @@ class StrictChannel(Channel):
     def stop_play(self) -> None:
         pass
 
-    def hangup(self, cause: int = 16) -> None:
-        if self.hung_up:
-            return
-        self.hung_up = True
+    def _release(self, cause: int) -> None:
+        assert self.released_with is None, "released twice"
         self.released_with = cause
 
 
