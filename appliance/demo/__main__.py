@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -61,6 +62,15 @@ def daemon_running(socket_path: str) -> bool:
     except (ControlError, OSError):
         return False
     return bool(status.get("state") == "running")
+
+
+def running_at(socket_path: str) -> Callable[[Unit], bool]:
+    """A unit's readiness: its daemon answers ``status`` with state running."""
+
+    def ready(unit: Unit) -> bool:
+        return daemon_running(socket_path)
+
+    return ready
 
 
 def log_agents_in(config: ApplianceConfig) -> None:
@@ -133,18 +143,20 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    def agents_in(unit: Unit) -> None:
+        log_agents_in(config)
+
     supervisor = Supervisor(spawn, time.monotonic, say)
     rig_process: subprocess.Popen[bytes] | None = None
     code = 0
     try:
         rig_process = start_rig(root, rig, bin_dir)
         for daemon in ("powerd", "telephonyd"):
-            socket_path = config.control_socket(daemon)
             unit = Unit(
                 f"appliance-{daemon}",
                 [os.path.join(bin_dir, f"appliance-{daemon}"), "--config", config_path],
-                ready=lambda unit, path=socket_path: daemon_running(path),
-                on_ready=(lambda unit: log_agents_in(config)) if daemon == "telephonyd" else None,
+                ready=running_at(config.control_socket(daemon)),
+                on_ready=agents_in if daemon == "telephonyd" else None,
             )
             supervisor.start(unit)
             wait_running(supervisor, unit, stop)
