@@ -3,7 +3,8 @@
 powerd asks telephonyd over its control socket whether it is healthy and,
 when the battery runs low, to prepare for the power-off (docs/power.md). A
 telephonyd that does not answer is unhealthy: the lifeline engages after
-``power.telephony_timeout``.
+``power.telephony_timeout``; one that is not running at all (socket refused or
+gone) engages it at once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from appliance.power.service import PowerService
+from appliance.power.service import PowerService, TelephonyDown
 from appliance.runtime.control import ControlError, call_once
 from appliance.runtime.service import Component, Service
 from drivers.board import open_board
@@ -35,7 +36,11 @@ class TelephonyLink:
     async def health(self) -> bool:
         try:
             answer = await call_once(self.socket_path, "telephony.health", timeout=HEALTH_TIMEOUT)
-        except (ControlError, OSError, ValueError):
+        except ControlError as exc:
+            if isinstance(exc.__cause__, (ConnectionRefusedError, FileNotFoundError)):
+                raise TelephonyDown(exc.message) from exc
+            return False
+        except (OSError, ValueError):
             return False
         return bool(answer.get("healthy"))
 

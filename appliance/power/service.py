@@ -10,7 +10,8 @@ Loops (each on the injectable clock, each beating a heart the watchdog loop chec
   loss a timer starts the orderly shutdown whatever the UPS says;
 - telephony: ``telephony_health()`` every ``telephony_check_interval``; a timer
   re-armed at each healthy answer engages the lifeline exactly
-  ``telephony_timeout`` after the last one;
+  ``telephony_timeout`` after the last one, or at once when telephonyd is not
+  running at all (:class:`TelephonyDown`);
 - relays: contact readback and hook sense every ``relay_check_interval``;
   pending returns from the lifeline are retried here;
 - watchdog: pets the hardware watchdog every ``watchdog_interval`` only while
@@ -50,6 +51,15 @@ log = logging.getLogger("appliance.power")
 T = TypeVar("T")
 ALERT_FLAGS = {"RB": "ups-replace-battery", "ALARM": "ups-alarm", "OVER": "ups-overload"}
 HealthProbe = Callable[[], Awaitable[bool]]
+
+
+class TelephonyDown(Exception):
+    """telephonyd is not running at all (its control socket refuses or is gone).
+
+    A health probe raises it instead of answering False: a hung daemon gets
+    ``telephony_timeout`` to recover, a dead one has already dropped its calls, so
+    the carrier lines go to the analog phones at once until it is back (PWR-3).
+    """
 PrepareShutdown = Callable[[float], Awaitable[bool]]
 Resume = Callable[[], Awaitable[None]]
 
@@ -450,18 +460,26 @@ class PowerService:
             finished, healthy = await within(
                 self.clock, self.config.telephony_check_interval, self.telephony_health()
             )
-        except Exception as exc:  # any failure of the probe means "not healthy"
-            finished, healthy = True, False
+        except TelephonyDown as exc:
+            finished, healthy, down = True, False, str(exc)
+        except Exception as exc:  # any other failure of the probe means "not healthy"
+            finished, healthy, down = True, False, ""
             log.debug("power: telephonyd health check failed: %s: %s", type(exc).__name__, exc)
+        else:
+            down = ""
         ok = bool(finished and healthy)
         if ok != self.telephony_healthy:
             self.events.record("telephony_healthy" if ok else "telephony_unhealthy",
-                               "", "health-check", {})
+                               "", "health-check", {"down": down} if down else {})
         self.telephony_healthy = ok
+        if down and "telephony-down" not in self.lifeline.reasons:
+            log.error("power: telephonyd is not running (%s): engaging the lifeline", down)
+            await self.lifeline.engage("telephony-down", {"error": down})
         if ok:
             self._arm_telephony_timer()
             await self.lifeline.release("starting")
             await self.lifeline.release("telephony-unhealthy")
+            await self.lifeline.release("telephony-down")
 
     # ---- relays, temperature and the watchdog ---------------------------------------------
     async def _relay_loop(self) -> None:

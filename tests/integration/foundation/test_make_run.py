@@ -1,4 +1,6 @@
-"""`make run` starts the daemons and the rig, answers status, and Ctrl-C leaves nothing behind."""
+"""`make run` starts the daemons and the rig, answers status, restarts a daemon killed with
+SIGKILL (state kept, lifeline engaged meanwhile), never runs a host command, and Ctrl-C
+leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -6,12 +8,15 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from appliance.config import load_config
 
 pytestmark = pytest.mark.integration
 
@@ -79,6 +84,38 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_cleanly() -> None:
             "powerd": "running",
         }
         state_dir = Path(config).parent
+        pids = {d["daemon"]: d["pid"] for d in json.loads(status.stdout)["daemons"]}
+
+        # the demo never touches the host: its host commands are the logging stand-ins
+        loaded = load_config(config)
+        for command in (loaded.power.shutdown_command, loaded.host.network_apply,
+                        loaded.host.restart_command):
+            assert command[:3] == [sys.executable, "-m", "appliance.demo.standin"], command
+        assert loaded.host.network_dir.startswith(str(state_dir))
+
+        # a crash of telephonyd: restarted as Restart=on-failure does, the state folder kept
+        killed_at = time.time()
+        os.kill(pids["telephonyd"], signal.SIGKILL)
+        for line in process.stdout:
+            output.append(line)
+            if "appliance-telephonyd is running again" in line:
+                break
+            assert time.monotonic() < deadline + 60, "no restart:\n" + "".join(output)
+        assert "was killed by SIGKILL" in "".join(output)
+        again = subprocess.run(
+            [str(Path(sys.executable).parent / "appliancectl"), "--config", config,
+             "status", "--json"], capture_output=True, text=True, timeout=30,
+        )
+        daemons = {d["daemon"]: d for d in json.loads(again.stdout)["daemons"]}
+        assert daemons["telephonyd"]["state"] == "running"
+        assert daemons["telephonyd"]["pid"] != pids["telephonyd"]
+        # powerd held the lifeline while telephonyd was gone (PWR-3)
+        with sqlite3.connect(f"file:{state_dir / 'state' / 'appliance.db'}?mode=ro",
+                             uri=True) as db:
+            events = db.execute(
+                "SELECT state, reason FROM power_events WHERE at >= ?", (killed_at,)
+            ).fetchall()
+        assert ("lifeline_engaged", "telephony-down") in events, events
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         rest = process.communicate(timeout=20)[0]
         # make dies of the SIGINT itself (or reports the interrupted recipe), as in a terminal
@@ -91,3 +128,4 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_cleanly() -> None:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+

@@ -13,6 +13,7 @@ import sqlite_utils
 from appliance.config.sections.power import PowerSection
 from appliance.config.validate import Problem, build
 from appliance.power import PowerService
+from appliance.power.service import TelephonyDown
 from appliance.runtime.clock import VirtualClock
 from drivers.board import open_board
 from drivers.ups import Ups, open_ups
@@ -59,12 +60,15 @@ class InProcessWatchdog(Watchdog):
 class FakeTelephony:
     clock: VirtualClock
     healthy: bool = True
+    running: bool = True  # False: the control socket refuses, as after kill -9
     ack: bool = True
     prepare_takes: float = 2.0
     prepares: list[tuple[float, float]] = field(default_factory=list)
     resumed: int = 0
 
     async def health(self) -> bool:
+        if not self.running:
+            raise TelephonyDown("telephony.sock: Connection refused")
         return self.healthy
 
     async def prepare(self, deadline: float) -> bool:

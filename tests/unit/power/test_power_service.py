@@ -135,6 +135,23 @@ def test_telephony_unhealthy_engages_lifeline_within_timeout(rig: Rig) -> None:
 
 
 @scenario
+async def telephony_killed(rig: Rig) -> None:
+    await _ready(rig)
+    rig.telephony.running = False  # kill -9: the socket refuses at the next check
+    took = await rig.run_until(lambda: not any(rig.energised()), 10.0, 0.05)
+    assert took <= 1.0 + 0.06  # one check interval, not the 5 s telephony_timeout
+    assert "telephony-down" in rig.service.lifeline.reasons
+    assert ("lifeline_engaged", "telephony-down") in rig.states()
+    rig.telephony.running = True  # restarted by systemd
+    await rig.run_until(lambda: all(rig.energised()), 2.0, 0.05)
+    assert "telephony-down" not in rig.service.lifeline.reasons
+
+
+def test_killed_telephony_engages_lifeline_at_the_next_check(rig: Rig) -> None:
+    telephony_killed(rig)
+
+
+@scenario
 async def call_on_bypass(rig: Rig) -> None:
     await _ready(rig)
     rig.mains.off()
