@@ -34,10 +34,11 @@ typecheck: setup
 test: setup lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# long real-time soaks (a minute of 240 media channels with zero late ticks); they need
-# an otherwise idle machine, so they are not part of `make test`
+# long real-time soaks (a minute of 240 media channels with zero late ticks) and the
+# long fuzzing budget (100x the default examples); they need an otherwise idle machine,
+# so they are not part of `make test` (which runs the fuzzers on their small budget)
 test-slow: setup
-	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -m "slow or fuzz" $(PYTEST_ARGS)
 
 bench: setup
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
