@@ -15,6 +15,7 @@ from appliance.cli.ivr import ivr_group
 from appliance.cli.logs import logs
 from appliance.cli.ports import ports_group
 from appliance.cli.power import power_group
+from appliance.cli.privacy import privacy_group
 from appliance.cli.queues import queues_group
 from appliance.cli.rec import rec
 from appliance.cli.report import report
@@ -58,6 +59,7 @@ cli.add_command(ivr_group)
 cli.add_command(rec)
 cli.add_command(report)
 cli.add_command(power_group)
+cli.add_command(privacy_group)
 cli.add_command(users_group)
 cli.add_command(audit)
 cli.add_command(logs)

@@ -92,8 +92,9 @@ class Store:
                            EXIT_REFUSED)
         self.index = RecordingIndex(self.conn)
 
-    def audit(self, action: str, target: str, **detail: Any) -> None:
-        record(sqlite_utils.Database(self.conn), action, target=target, detail=detail)
+    def audit(self, action: str, target: str, outcome: str = "ok", **detail: Any) -> None:
+        record(sqlite_utils.Database(self.conn), action, target=target, outcome=outcome,
+               detail=detail)
 
 
 def _criteria(agent: str | None, extension: str | None, queue: str | None, caller: str | None,
