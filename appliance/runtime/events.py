@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 Listener = Callable[["Event"], None]
+
+log = logging.getLogger("appliance.runtime.events")
+
+
+def _name(listener: Listener) -> str:
+    return getattr(listener, "__qualname__", None) or repr(listener)
 
 
 @dataclass(frozen=True)
@@ -53,16 +60,28 @@ class EventBus:
         self._now = now
         self._listeners: list[tuple[str, Listener]] = []
         self._subscriptions: set[Subscription] = set()
+        self.listener_failures = 0
 
     def publish(self, topic: str, **data: Any) -> Event:
         event = Event(topic, self._now(), data)
         for pattern, listener in list(self._listeners):
             if fnmatch.fnmatchcase(topic, pattern):
-                listener(event)
+                self._deliver(listener, event)
         for subscription in list(self._subscriptions):
             if subscription.matches(topic):
                 subscription.offer(event)
         return event
+
+    def _deliver(self, listener: Listener, event: Event) -> None:
+        """One listener's failure is its own: logged and counted, never raised into the
+        publisher (the ACD's answer path must not fail because the recorder did) nor
+        kept from the listeners after it."""
+        try:
+            listener(event)
+        except Exception:
+            self.listener_failures += 1
+            log.exception("event bus: listener %s failed on %s", _name(listener), event.topic,
+                          extra={"topic": event.topic})
 
     def listen(self, pattern: str, listener: Listener) -> Callable[[], None]:
         """Call ``listener(event)`` for every matching event; returns an unlisten function."""

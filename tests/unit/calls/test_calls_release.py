@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from appliance.calls.channel import Channel
 from appliance.calls.eventlog import EventLog
 from appliance.calls.model import CallManager
 from appliance.runtime.clock import VirtualClock
+from appliance.runtime.events import Event, EventBus
 
 
 class StrictChannel(Channel):
@@ -68,3 +71,27 @@ def test_dropping_a_leg_releases_it_through_its_technology() -> None:
     calls.add_leg(call, consulted)
     calls.drop_leg(call, consulted, 31)
     assert consulted.released_with == 31
+
+
+def test_a_failing_bus_listener_cannot_break_the_call_path_or_other_listeners(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 12: an exception in the recorder's listener never reaches the ACD's path."""
+    clock = VirtualClock()
+    bus = EventBus(clock.time)
+    seen: list[str] = []
+
+    def broken_recorder(event: Event) -> None:
+        raise RuntimeError("disk full")
+
+    bus.listen("call.*", broken_recorder)
+    bus.listen("call.*", lambda event: seen.append(event.topic))
+    calls = CallManager(clock, NoMediaSwitch(), EventLog(None, clock, None), bus)  # type: ignore[arg-type]
+    caller, agent = StrictChannel("e1a/B3"), StrictChannel("fxs1")
+    call = calls.new_call(caller)
+    calls.add_leg(call, agent)
+    calls.end(call, "ANSWERED", 16)
+    assert agent.released_with == 16 and call.call_id not in calls.calls
+    assert "call.leg" in seen and "call.end" in seen
+    assert bus.listener_failures == len(seen)
+    assert "broken_recorder failed on call.end" in caplog.text
