@@ -10,6 +10,7 @@ and a channel name to its media handle.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -80,8 +81,9 @@ def register_recording_methods(server: Server, recorder: Recorder, calls: CallLo
         handle = channels(channel_name)
         if handle is None:
             raise ControlError("not-found", f"no channel {channel_name!r}")
-        try:
-            _, audio = playable_pcm(recorder.root, recorder.index.get(rec_id))
+        try:  # a recording of an hour is 100 MB to read: a worker, never the tick's loop
+            _, audio = await asyncio.to_thread(
+                lambda: playable_pcm(recorder.root, recorder.index.get(rec_id)))
         except RecordingError as exc:
             raise ControlError("refused", str(exc)) from exc
         samples = mono(audio)

@@ -207,7 +207,9 @@ def test_double_start_and_unknown_call_are_refused(rig: Rig) -> None:
     rig.finish()
 
 
-def test_control_socket_methods_start_pause_stop_and_play(rig: Rig) -> None:
+def test_control_socket_methods_start_pause_stop_and_play(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import asyncio
 
     from appliance.recording.control import register_recording_methods
@@ -240,8 +242,21 @@ def test_control_socket_methods_start_pause_stop_and_play(rig: Rig) -> None:
         call("rec.start", call_id="c-9")
     with pytest.raises(ControlError, match="not being recorded"):
         call("rec.stop", call_id="c-1")
+    import threading
+
+    import appliance.recording.control as control
+
+    readers: list[str] = []
+    real_read = control.playable_pcm
+
+    def reading(*args: Any) -> Any:
+        readers.append(threading.current_thread().name)
+        return real_read(*args)
+
+    monkeypatch.setattr(control, "playable_pcm", reading)
     played = call("rec.play", recording_id=started["recording_id"], channel="sip/sup1")
     assert played["seconds"] == pytest.approx(0.4)
+    assert readers and readers[0] != threading.main_thread().name  # the file off the loop
     rig.engine.tick()
     assert supervisor.read_output()[0] == (1000 + 0) + (-0)  # caller + agent mixed, frame 0
     with pytest.raises(ControlError, match="no channel"):
