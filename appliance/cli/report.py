@@ -12,11 +12,14 @@ import click
 
 from appliance.cli.common import EXIT_REFUSED, CliError, Context, pass_context
 from appliance.config.sections.stats import StatsSection
+from appliance.runtime.clock import Clock, RealClock
 from appliance.stats import StatsError, parse_time
 from appliance.stats.html import render_html
 from appliance.stats.periods import Grouping, TimeZone
 from appliance.stats.reports import Report, build_report, cell
 from appliance.store.db import connect
+
+CLOCK: Clock = RealClock()  # "now" of every report: open agent sessions count up to it
 
 
 def stats_settings(ctx: Context) -> StatsSection:
@@ -102,7 +105,7 @@ def _report_command(kind: str, doc: str) -> click.Command:
             conn = open_readonly(ctx, db_path)
             try:
                 report = build_report(
-                    conn, kind, begin, finish, by=_grouping(by), tz=zone,
+                    conn, kind, begin, finish, now=CLOCK.time(), by=_grouping(by), tz=zone,
                     queues=list(queues) or None, agents=list(agents) or None,
                     sl_seconds=settings.sl_table(), short_abandon=settings.short_abandon_table(),
                     sl_default=settings.sl_seconds,

@@ -30,6 +30,7 @@ Span = tuple[float, float]
 _AGENT_EVENTS = (
     "AGENTLOGIN", "AGENTLOGOFF", "PAUSE", "UNPAUSE", "WRAPUPSTART", "WRAPUPEND", "HOLD", "UNHOLD",
     "COMPLETEAGENT", "COMPLETECALLER", "BLINDTRANSFER", "ATTENDEDTRANSFER", "RINGNOANSWER",
+    "CONNECT",
 )
 _TALK_FIELD = {"COMPLETEAGENT": "data2", "COMPLETECALLER": "data2", "BLINDTRANSFER": "data3",
                "ATTENDEDTRANSFER": "data3"}
@@ -147,6 +148,11 @@ def _overlap(spans: Iterable[Span], lo: float, hi: float) -> float:
     return sum(max(0.0, min(b, hi) - max(a, lo)) for a, b in spans)
 
 
+def _spans(state: _Agent, kind: str) -> list[Span]:
+    return {"login": state.login, "pause": state.pause, "wrapup": state.wrapup,
+            "talk": state.talk}[kind]
+
+
 def _float(text: str) -> float:
     try:
         return float(text)
@@ -171,8 +177,11 @@ def _collect(conn: sqlite3.Connection, start: float, end: float, now: float,
             open_since.setdefault((agent, "login"), at)
         elif event == "AGENTLOGOFF":
             state.login.append((open_since.pop((agent, "login"), at - _float(d2)), at))
-            if (agent, "pause") in open_since:
-                state.pause.append((open_since.pop((agent, "pause")), at))
+            for kind in ("pause", "wrapup", "talk"):  # a logout ends whatever was open
+                if (agent, kind) in open_since:
+                    _spans(state, kind).append((open_since.pop((agent, kind)), at))
+        elif event == "CONNECT":  # a call in progress counts as talk up to now
+            open_since.setdefault((agent, "talk"), at)
         elif event == "PAUSE":
             open_since.setdefault((agent, "pause"), at)
             state.points.append((at, "pause", 0.0))
@@ -192,14 +201,13 @@ def _collect(conn: sqlite3.Connection, start: float, end: float, now: float,
             state.points.append((at, "unhold", seconds))
         elif event == "RINGNOANSWER":
             state.points.append((at, "rona", 0.0))
-        else:  # an answered call ended
+        else:  # an answered call ended: its own talk time replaces the open span
+            open_since.pop((agent, "talk"), None)
             talk = _float({"data2": d2, "data3": d3}[_TALK_FIELD[event]])
             state.talk.append((at - talk, at))
             state.points.append((at - talk, "inbound", talk))
-    for (agent, kind), since in open_since.items():  # still logged in / paused / in wrap-up
-        spans = {"login": out[agent].login, "pause": out[agent].pause,
-                 "wrapup": out[agent].wrapup}[kind]
-        spans.append((since, max(since, now)))
+    for (agent, kind), since in open_since.items():  # still logged in, paused, talking...
+        _spans(out[agent], kind).append((since, max(since, now)))  # ...up to now, never later
     where_cdr = f" AND agent IN ({placeholders(agents)})" if agents else " AND agent != ''"
     for agent, resolved, begun in conn.execute(
         f"SELECT agent, resolved, start FROM cdr "
@@ -234,17 +242,18 @@ def _collect_qa(conn: sqlite3.Connection, start: float, end: float, agents: list
         out.setdefault(agent, _Agent()).points.append((at, "qa", float(score)))
 
 
-def agent_report(db: Db, start: float, end: float, *, agents: Iterable[str] | None = None,
-                 by: Grouping | None = None, tz: TimeZone = "utc",
-                 now: float | None = None) -> list[AgentRow]:
+def agent_report(db: Db, start: float, end: float, *, now: float,
+                 agents: Iterable[str] | None = None, by: Grouping | None = None,
+                 tz: TimeZone = "utc") -> list[AgentRow]:
     """Agent figures per (interval, agent) over ``[start, end)``.
 
-    ``now`` closes sessions still open (logged in, paused, in wrap-up); it defaults
-    to ``end``, so a live report passes the clock's time.
+    ``now`` (the caller's clock) closes what is still open: a login, a pause, a
+    wrap-up or a call in progress counts up to ``now`` and never beyond, so a
+    range ending in the future (today, this month) holds only the time so far.
     """
     check_range(start, end)
     agent_list = sorted(set(agents)) if agents is not None else None
-    closing = min(end, now) if now is not None else end
+    closing = min(end, now)
     data = _collect(connection(db), start, end, closing, agent_list)
     rows: list[AgentRow] = []
     for label, lo, hi in intervals(start, end, by, tz):
@@ -293,9 +302,9 @@ def _count(figures: AgentFigures, kind: str, value: float) -> None:
         figures.qa_score_sum += value
 
 
-def agent_stats(db: Db, start: float, end: float, agents: Iterable[str] | None = None,
-                now: float | None = None) -> dict[str, AgentFigures]:
-    """Figures per agent over ``[start, end)``."""
+def agent_stats(db: Db, start: float, end: float, *, now: float,
+                agents: Iterable[str] | None = None) -> dict[str, AgentFigures]:
+    """Figures per agent over ``[start, end)``, open sessions closed at ``now``."""
     return {row.agent: row.figures for row in agent_report(db, start, end, agents=agents, now=now)}
 
 

@@ -41,14 +41,18 @@ class Report:
                 "columns": self.columns, "rows": self.rows}
 
 
-def build_report(db: Db, kind: str, start: float, end: float, *, by: Grouping | None = None,
+def build_report(db: Db, kind: str, start: float, end: float, *, now: float,
+                 by: Grouping | None = None,
                  tz: TimeZone = "utc", queues: list[str] | None = None,
                  agents: list[str] | None = None,
                  sl_seconds: Mapping[str, float] | None = None,
                  short_abandon: Mapping[str, float] | None = None,
                  sl_default: float = DEFAULT_SL_SECONDS,
                  short_abandon_default: float = DEFAULT_SHORT_ABANDON) -> Report:
-    """Compute the ``kind`` report ('queue', 'agent', 'ivr', 'trunk' or 'cdr') as rows."""
+    """Compute the ``kind`` report ('queue', 'agent', 'ivr', 'trunk' or 'cdr') as rows.
+
+    ``now`` is the clock's time: agent state still open counts up to it, not to ``end``.
+    """
     period = f"{iso(start)} to {iso(end)}"
     if kind == "queue":
         rows = queue_report(db, start, end, queues=queues, by=by, tz=tz,
@@ -75,7 +79,8 @@ def build_report(db: Db, kind: str, start: float, end: float, *, by: Grouping | 
     if kind == "agent":
         report = Report(kind, f"Agents, {period}", start, end, by,
                         ["interval", "agent", *AGENT_FIGURE_NAMES])
-        for arow in agent_report(db, start, end, agents=agents, by=by, tz=tz):
+        for arow in agent_report(db, start, end, now=now, agents=agents, by=by,
+                                 tz=tz):
             report.rows.append(_pick(arow.figures.as_dict(), interval=arow.interval,
                                      agent=arow.agent))
         return report

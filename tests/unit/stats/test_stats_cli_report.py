@@ -13,6 +13,7 @@ from statslog import EventLog, cdr, schema_database
 
 from appliance.cli.common import Context
 from appliance.cli.report import report
+from appliance.runtime.clock import VirtualClock
 
 T0 = 1_767_225_600.0
 
@@ -112,3 +113,19 @@ def test_every_command_has_help_with_an_example() -> None:
         assert "Example:" in (command.help or ""), name
         code, out = run(name, "--help")
         assert code == 0 and "--json" in out and "--from" in out
+
+
+def test_agent_report_for_a_range_ending_later_stops_at_the_clock(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12 item 4: a1 logged in at T0 and still is; at T0 + 1 h, 'today' holds 1 h."""
+    path = str(tmp_path / "open.db")
+    db = schema_database(path)
+    log = EventLog(db)
+    log.event(T0, "AGENTLOGIN", "", "", "a1", "fxs1")
+    log.flush()
+    db.conn.close()
+    monkeypatch.setattr("appliance.cli.report.CLOCK", VirtualClock(start=3600.0, epoch=T0))
+    code, out = run("agent", "--from", str(T0), "--to", str(T0 + 86400), "--db", path, "--json")
+    assert code == 0, out
+    (row,) = json.loads(out)["rows"]
+    assert row["login_time"] == 3600 and row["idle_time"] == 3600
