@@ -12,6 +12,7 @@ ACD's own (docs/acd.md).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from typing import Any
@@ -35,21 +36,44 @@ E164_MAX_DIGITS = 15  # ITU-T E.164 §6: at most 15 digits, country code include
 
 
 class PromptLibrary:
-    """Prompts by name: ``PROMPTS_DIR/NAME.wav``, loaded once, converted at load."""
+    """Prompts by name: ``PROMPTS_DIR/NAME.wav``, every one loaded and converted at start.
 
-    def __init__(self, directory: str) -> None:
+    :meth:`load` reads the folder (in a worker thread: prompts are files) so that
+    playing is a dictionary lookup on the loop, never file I/O in the tick. Only
+    files found in the folder are playable: a name such as ``../../x`` from a
+    configuration or a request is simply not there.
+    """
+
+    def __init__(self, directory: str, prompts: dict[str, Prompt] | None = None) -> None:
         self.directory = directory
-        self._cache: dict[str, Prompt | None] = {}
+        self._prompts = prompts or {}
 
-    def __call__(self, name: str) -> Prompt | None:
-        if name not in self._cache:
-            path = os.path.join(self.directory, f"{name}.wav")
+    @classmethod
+    def load(cls, directory: str) -> PromptLibrary:
+        prompts: dict[str, Prompt] = {}
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError as exc:
+            log.error("prompts folder %s unreadable: %s; no prompts", directory, exc.strerror)
+            names = []
+        for entry in names:
+            name, ext = os.path.splitext(entry)
+            if ext != ".wav":
+                continue
+            path = os.path.join(directory, entry)
             try:
-                self._cache[name] = load_prompt(path) if os.path.exists(path) else None
+                prompts[name] = load_prompt(path)
             except PromptError as exc:
                 log.error("prompt %s refused: %s", path, exc, extra={"prompt": name})
-                self._cache[name] = None
-        return self._cache[name]
+        log.info("%d prompt(s) loaded from %s", len(prompts), directory)
+        return cls(directory, prompts)
+
+    def __call__(self, name: str) -> Prompt | None:
+        return self._prompts.get(name)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._prompts)
 
 
 class CallCenterComponent(Component):
@@ -65,7 +89,8 @@ class CallCenterComponent(Component):
     async def start(self, service: Service) -> None:
         engine = self._media.engine
         assert engine is not None, "the media component starts first"
-        self.technologies.prompts = PromptLibrary(service.config.media.prompts_dir)
+        self.technologies.prompts = await asyncio.to_thread(
+            PromptLibrary.load, service.config.media.prompts_dir)
         outbound = OutboundRoute(self.technologies, service.clock,
                                  service.config.calls.outbound_trunks)
         self.switch = TelephonySwitch(engine, self.technologies, outbound)
