@@ -36,6 +36,8 @@ from appliance.runtime.clock import Clock, TimerHandle
 log = logging.getLogger("appliance.acd")
 
 RONA_REASON = "rona"
+# the one name of the phone a device string designates, None when the box has no such device
+DeviceDirectory = Callable[[str], str | None]
 
 
 class AcdError(Exception):
@@ -206,6 +208,7 @@ class Acd:
         events: EventLog,
         *,
         rng: random.Random | None = None,
+        devices: DeviceDirectory | None = None,
     ) -> None:
         problems = check_acd(config)
         if problems:
@@ -217,6 +220,7 @@ class Acd:
         self.calls = calls
         self.events = events
         self.rng = rng or random.Random(0)
+        self.devices = devices  # None: any device name is taken as it is (simulation)
         self.agents: dict[str, Agent] = {
             a.id: Agent(a.id, a.name, a.device, dict(a.skills), a.wrapup) for a in config.agents
         }
@@ -277,9 +281,20 @@ class Acd:
         agent = self._agent(agent_id)
         if agent.logged_in:
             raise AcdError(f"agent {agent_id} is already logged in")
-        agent.active_device = device or agent.device
-        if not agent.active_device:
+        wanted = device or agent.device
+        if not wanted:
             raise AcdError(f"agent {agent_id} has no device; give one to log in")
+        phone = self._phone_of(wanted)
+        if phone is None:
+            raise AcdError(f"agent {agent_id}: no device {wanted!r} on this appliance; give a "
+                           "phone port or extension (ports list shows them)")
+        holder = next((a for a in self.agents.values() if a is not agent and a.logged_in
+                       and self._phone_of(a.active_device) == phone), None)
+        if holder is not None:
+            who = f"{holder.id} ({holder.name})" if holder.name else holder.id
+            raise AcdError(f"agent {agent_id}: device {wanted} is held by agent {who}; "
+                           "log that agent out first")
+        agent.active_device = wanted
         now = self.clock.monotonic()
         agent.login_at = now
         agent.idle_since = now
@@ -288,6 +303,9 @@ class Acd:
         self._set_state(agent, AgentState.IDLE)
         self.events.queue_event("AGENTLOGIN", agent=agent_id, data=(agent.active_device,))
         self._dispatch()
+
+    def _phone_of(self, device: str) -> str | None:
+        return self.devices(device) if self.devices is not None else device
 
     def logout(self, agent_id: str) -> None:
         agent = self._agent(agent_id)

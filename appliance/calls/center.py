@@ -14,7 +14,7 @@ import random
 import sqlite_utils
 
 from appliance.acd.control import register_acd_methods
-from appliance.acd.engine import Acd
+from appliance.acd.engine import Acd, DeviceDirectory
 from appliance.acd.features import FeatureResult, feature_code
 from appliance.calls.channel import Channel, Switch
 from appliance.calls.eventlog import EventLog
@@ -42,6 +42,7 @@ class CallCenter:
         lookup: Lookup | None = None,
         rng: random.Random | None = None,
         batch: int = 1,
+        devices: DeviceDirectory | None = None,
     ) -> None:
         self.clock = clock
         self.bus = bus
@@ -49,7 +50,7 @@ class CallCenter:
         self.switch = switch
         self.events = EventLog(db, clock, bus, batch=batch)
         self.calls = CallManager(clock, switch, self.events, bus)
-        self.acd = Acd(acd, clock, self.calls, self.events, rng=rng)
+        self.acd = Acd(acd, clock, self.calls, self.events, rng=rng, devices=devices)
         self.ivr = Ivr(ivr, clock, self.calls, self.acd, self.events, lookup=lookup)
 
     def incoming(self, channel: Channel) -> Call:

@@ -101,6 +101,7 @@ class CallCenterComponent(Component):
             switch=self.switch,
             db=service.db,
             bus=service.bus,
+            devices=self.switch.device_name,  # agents log in only on a phone the box has
         )
         self.technologies.on_inbound = self._inbound
         self.technologies.on_feature = self._feature

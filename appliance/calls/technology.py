@@ -64,6 +64,11 @@ class Technology(Protocol):
         """Whether ``device`` (a port name, an extension, an endpoint) is one of ours."""
         ...
 
+    def device_name(self, device: str) -> str | None:
+        """The one name of the phone ``device`` designates (``201`` and ``fxs1`` are both
+        ``fxs1``), or None when it is not one of ours: two agents cannot hold one phone."""
+        ...
+
     def originate(self, device: str, caller_id: str, listener: ChannelListener) -> Channel:
         """Ring ``device``; a busy device reports ``on_hangup`` (Q.850 17) later."""
         ...
@@ -124,6 +129,11 @@ class TechnologyRegistry:
     def device_owner(self, device: str) -> Technology | None:
         """The technology that reaches ``device``, if any."""
         return next((t for t in self._technologies.values() if t.reaches(device)), None)
+
+    def device_name(self, device: str) -> str | None:
+        """``device``'s one name on the technology that reaches it; None: no such device."""
+        owner = self.device_owner(device)
+        return owner.device_name(device) if owner is not None else None
 
     def circuits(self) -> dict[str, dict[str, bool]]:
         out: dict[str, dict[str, bool]] = {}

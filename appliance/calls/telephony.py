@@ -80,6 +80,10 @@ class TelephonySwitch:
         """Whether some technology can ring ``device`` (an extension, a phone)."""
         return self.technologies.device_owner(device) is not None
 
+    def device_name(self, device: str) -> str | None:
+        """The one name of the phone ``device`` designates; None: no technology has it."""
+        return self.technologies.device_name(device)
+
     def originate(self, destination: str, caller_id: str, listener: ChannelListener) -> Channel:
         kind, _, number = destination.partition(":")
         if kind == "external":

@@ -166,6 +166,10 @@ class AnalogLegs:
     def reaches(self, device: str) -> bool:
         return self._phone(device) is not None
 
+    def device_name(self, device: str) -> str | None:
+        phone = self._phone(device)
+        return phone.name if phone is not None else None
+
     def trunks(self) -> list[str]:
         return [line.name for line in self.switch.fxo()]
 

@@ -120,6 +120,9 @@ class PriLegs:
     def reaches(self, device: str) -> bool:
         return False  # a PRI span carries trunk calls, no agent devices
 
+    def device_name(self, device: str) -> str | None:
+        return None
+
     def originate(self, device: str, caller_id: str, listener: ChannelListener) -> Channel:
         raise ValueError(f"originate: {device!r} is not a device on a PRI span")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from acdrig import answer, make_center
+
+from appliance.acd.engine import AcdError
 
 
 def status(center, agent_id: str) -> dict:
@@ -44,3 +47,30 @@ def test_agent_names_come_from_the_configuration() -> None:
     center.acd.agents["1001"].name = "Ada"
     assert center.acd.agent_name("1001") == "Ada"
     assert center.acd.agent_name("201") == ""  # click-to-dial from a phone with no agent
+
+
+def test_login_refuses_a_device_the_box_does_not_have() -> None:
+    center = make_center("linear", agents=2, login=False)
+    center.acd.devices = {"dev1001": "fxs1", "201": "fxs1", "dev1002": "fxs2"}.get
+    with pytest.raises(AcdError, match=r"no device 'fxs9'"):
+        center.acd.login("1001", "fxs9")
+    assert status(center, "1001")["state"] == "logged_out"
+    assert "AGENTLOGIN" not in [r["event"] for r in center.queue_log()]
+
+
+def test_login_refuses_a_phone_another_agent_holds_by_any_of_its_names() -> None:
+    center = make_center("linear", agents=2, login=False)
+    center.acd.devices = {"dev1001": "fxs1", "201": "fxs1", "dev1002": "fxs2"}.get
+    center.acd.login("1001")  # on dev1001, the phone fxs1
+    with pytest.raises(AcdError, match=r"device 201 is held by agent 1001"):
+        center.acd.login("1002", "201")  # the same phone by its extension
+    center.acd.logout("1001")
+    center.acd.login("1002", "201")
+    assert status(center, "1002")["state"] == "idle"
+
+
+def test_without_a_directory_the_same_device_name_is_still_refused() -> None:
+    center = make_center("linear", agents=2, login=False)
+    center.acd.login("1001", "sip/alice")
+    with pytest.raises(AcdError, match="held by agent 1001"):
+        center.acd.login("1002", "sip/alice")
