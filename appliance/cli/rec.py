@@ -54,8 +54,8 @@ def store_options(func: F) -> F:
 
 def filter_options(func: F) -> F:
     options: list[Callable[[F], F]] = [
-        click.option("--agent", help="Agent name."),
-        click.option("--extension", help="Agent extension."),
+        click.option("--agent", help="Agent id or display name (e.g. 1001 or Ada)."),
+        click.option("--extension", help="Extension of the agent's phone (e.g. 201)."),
         click.option("--queue", help="Queue name."),
         click.option("--caller", help="Caller number; a trailing * matches a prefix."),
         click.option("--call-id", "call_id", help="Call identifier (CDR call_id)."),
@@ -78,6 +78,7 @@ class Store:
             recordings_dir = recordings_dir or paths.recordings_path
         if not os.path.exists(db_path):
             raise CliError(f"database {db_path} does not exist; give --db or check paths.database")
+        self.ctx = ctx
         self.db_path = db_path
         self.root = recordings_dir
         try:
@@ -91,6 +92,23 @@ class Store:
             raise CliError(f"{db_path} has no recordings index yet; run 'appliancectl db migrate'",
                            EXIT_REFUSED)
         self.index = RecordingIndex(self.conn)
+
+    def agent_id(self, agent: str | None) -> str | None:
+        """``--agent`` as the id the index files: an agent id, or the display name of one
+        agent of ``[acd.agents]`` (REC-2 "find by agent")."""
+        if agent is None:
+            return None
+        try:
+            agents = self.ctx.config().acd.agents
+        except (CliError, OSError):  # --db without a configuration: ids only
+            return agent
+        if any(a.id == agent for a in agents):
+            return agent
+        named = [a.id for a in agents if a.name and a.name.casefold() == agent.casefold()]
+        if len(named) > 1:
+            raise CliError(f"--agent {agent!r}: agents {', '.join(named)} share that name; "
+                           "give the agent id", EXIT_REFUSED)
+        return named[0] if named else agent
 
     def audit(self, action: str, target: str, outcome: str = "ok", **detail: Any) -> None:
         record(sqlite_utils.Database(self.conn), action, target=target, outcome=outcome,
@@ -140,8 +158,8 @@ def search_command(ctx: Context, agent: str | None, extension: str | None, queue
     """
     store = Store(ctx, db_path, recordings_dir)
     try:
-        found = store.index.search(_criteria(agent, extension, queue, caller, call_id, start, end,
-                                             limit))
+        found = store.index.search(_criteria(store.agent_id(agent), extension, queue, caller,
+                                             call_id, start, end, limit))
     except RecordingError as exc:
         raise CliError(str(exc), EXIT_REFUSED) from exc
     rows = [r.as_dict() for r in found]
@@ -221,8 +239,8 @@ def export_command(ctx: Context, archive: str, recording_ids: tuple[int, ...], a
         if recording_ids:
             chosen = [store.index.get(i) for i in recording_ids]
         else:
-            chosen = store.index.search(_criteria(agent, extension, queue, caller, call_id, start,
-                                                  end))
+            chosen = store.index.search(_criteria(store.agent_id(agent), extension, queue,
+                                                  caller, call_id, start, end))
         manifest = export(store.root, chosen, archive)
     except RecordingError as exc:
         raise CliError(str(exc)) from exc
@@ -251,7 +269,7 @@ def delete_command(ctx: Context, recording_ids: tuple[int, ...], agent: str | No
     Example: appliancectl rec delete 42 43 --yes
     """
     store = Store(ctx, db_path, recordings_dir)
-    criteria = (agent, extension, queue, caller, call_id, start, end)
+    criteria = (store.agent_id(agent), extension, queue, caller, call_id, start, end)
     if recording_ids and any(c is not None for c in criteria):
         raise CliError("give recording ids or search options, not both", EXIT_REFUSED)
     if not recording_ids:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from appliance.calls.channel import Channel
 from appliance.calls.component import CallCenterComponent
 from appliance.calls.model import Call
 from appliance.calls.telephony import media_handle
@@ -82,11 +83,12 @@ class RecordingComponent(Component):
         call = self._call(call_id)
         if call is None or call.bridge is None:
             return None
-        others = [c for c in call.bridge.channels if c is not call.channel]
-        if not others:
+        phone = self._agent_phone(call)
+        others = [c for c in call.bridge.channels if c is not phone]
+        if phone is None or not others:
             return None
         try:
-            caller, agent = media_handle(call.channel), media_handle(others[0])
+            caller, agent = media_handle(others[0]), media_handle(phone)
         except MediaError:
             return None
         info = CallInfo(
@@ -94,10 +96,23 @@ class RecordingComponent(Component):
             caller=call.caller,
             dnis=call.dnis,
             agent=call.agent,
-            extension=others[0].name,
+            extension=phone.dnis,  # the number our phone was rung on: its extension
             queue=call.queue,
         )
         return info, caller, agent
+
+    def _agent_phone(self, call: Call) -> Channel | None:
+        """The leg of the call on our own phone: the ACD agent's leg on a queue call, the
+        first leg of a click-to-dial call (which rings the agent first), else the
+        leg the caller reached."""
+        assert call.bridge is not None and self._center.center is not None
+        channels = list(call.bridge.channels)
+        member = self._center.center.acd.agents.get(call.agent)
+        if member is not None and member.leg in channels:
+            return member.leg
+        if call.direction == "outbound":
+            return call.channel
+        return next((c for c in channels if c is not call.channel), None)
 
     def _channel_lookup(self, name: str) -> ChannelHandle | None:
         engine = self._media.engine
