@@ -68,6 +68,7 @@ class Channel(ABC):
         self.trunk = trunk
         self.listener: ChannelListener | None = None
         self.hung_up = False
+        self.call_id = ""  # the call core's id of the call this leg is in ('' before one)
 
     def set_listener(self, listener: ChannelListener | None) -> None:
         """Route this channel's events to ``listener`` from now on."""

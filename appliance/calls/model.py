@@ -102,6 +102,7 @@ class CallManager:
             start_mono=self.clock.monotonic(),
             legs=[channel],
         )
+        channel.call_id = call_id
         self.calls[call_id] = call
         self._publish(
             "call.new",
@@ -121,6 +122,7 @@ class CallManager:
 
     def add_leg(self, call: Call, channel: Channel) -> None:
         call.legs.append(channel)
+        channel.call_id = call.call_id
         self._publish("call.leg", call, channel=channel.name)
 
     def drop_leg(self, call: Call, channel: Channel, cause: int = CAUSE_NORMAL_CLEARING) -> None:

@@ -12,11 +12,25 @@ from appliance.cli.common import Context, output_options, pass_context, print_js
 COLUMNS = ["name", "kind", "state", "hook", "battery", "call_id", "address"]
 
 
+def human(value: Any) -> str:
+    """A status value as a person reads it: yes/no, '-' for none, lists joined."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value == "" or value == [] or value == {}:
+        return "-"
+    if isinstance(value, list | tuple):
+        return ", ".join(human(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {human(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
 def port_row(port: dict[str, Any]) -> dict[str, Any]:
     return {
-        **port,
+        **{key: human(value) for key, value in port.items()},
         "battery": "yes" if port.get("battery") else "NO",
-        "call_id": port.get("call_id") or "-",
     }
 
 
@@ -56,8 +70,10 @@ def show_port(ctx: Context, port: str, as_json: bool) -> None:
     if as_json:
         print_json(result)
         return
-    for key, value in port_row(result).items():
-        click.echo(f"{key:<8} {value}")
+    rows = port_row(result)
+    width = max(len(key) for key in rows)
+    for key, value in rows.items():
+        click.echo(f"{key.replace('_', ' '):<{width}}  {value}")
 
 
 @ports_group.command("busy-out")

@@ -240,6 +240,9 @@ class AnalogSwitch:
     def row(self, channel: AnalogChannel) -> dict[str, Any]:
         """One port's snapshot with its switch partner."""
         snap = channel.status()
+        leg = self.legs.legs.get(channel.name) if self.legs is not None else None
+        if leg is not None and leg.call_id:
+            snap["call_id"] = leg.call_id  # the call core's id, as calls list shows it
         partner = self.partner.get(channel.name)
         snap["partner"] = partner.name if partner else ""
         return snap

@@ -116,6 +116,11 @@ class PriLegs:
         self.spans: Mapping[str, PriSpan] = spans if spans is not None else {}
         self._legs: dict[tuple[str, int], PriLeg] = {}  # (span, call id) -> leg
 
+    def core_call_id(self, span: str, number: int) -> str | None:
+        """The call core's id of the call on libpri call ``number`` of ``span``."""
+        leg = self._legs.get((span, number))
+        return leg.call_id or None if leg is not None else None
+
     # -- the technology contract (appliance.calls.technology) ------------------------
     def reaches(self, device: str) -> bool:
         return False  # a PRI span carries trunk calls, no agent devices
@@ -205,6 +210,7 @@ class PriCallsComponent(Component):
                        self._registry.inbound, spans=self._spans.spans)
         self._spans.on_incoming = legs.incoming
         self._spans.call_listeners.append(legs.call_changed)
+        self._spans.core_call_id = legs.core_call_id
         self._media.listeners.append(legs.on_media_event)
         self._registry.register(legs)
         self.legs = legs

@@ -46,6 +46,8 @@ class SpansComponent(Component):
         self._port: EngineMediaPort | None = None
         self.on_incoming: IncomingHandler = reject_when_unrouted
         self.call_listeners: list[CallListener] = []
+        # (span, libpri call number) -> the call core's call id, once the PRI legs exist
+        self.core_call_id: Callable[[str, int], str | None] = lambda span, number: None
         self.spans: dict[str, PriSpan] = {}
         self._failed: dict[str, str] = {}  # span name -> why it could not be opened
         self._entries: dict[str, SpanEntry] = {}
@@ -193,6 +195,9 @@ class SpansComponent(Component):
         status["state"] = "up" if status["state"] == "in-service" else status["state"]
         if not with_channels:
             status.pop("channels", None)
+        for channel in status.get("channels", []):  # calls list's id, not libpri's number
+            number = channel.get("call_id")
+            channel["call_id"] = self.core_call_id(name, number) if number is not None else None
         return status
 
     def status(self) -> dict[str, Any]:

@@ -1,0 +1,38 @@
+"""Item 8 of issue 12: ports and spans name the call on them, in words a person reads.
+
+A customer on the E1 span reaches Ada on fxs1. ``ports list`` shows that call's id
+(the one ``calls list`` shows) on fxs1, ``spans show e1a`` shows it on the
+B-channel rather than libpri's call number, and ``ports show`` prints yes/no and
+plain text, never Python's ``False``, ``None`` or ``[...]``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from acd_traffic import talking_to
+from operations_rig import Appliance
+
+pytestmark = pytest.mark.integration
+
+
+def test_ports_and_spans_show_the_call_core_id(appliance: Appliance) -> None:
+    appliance.span_up()
+    appliance.ctl("agents", "login", "1001", "fxs1")
+    talking_to(appliance, "1001", "13900000031", channel=7)
+    call_id = appliance.live_call("13900000031")["call_id"]
+
+    ports = {p["name"]: p for p in appliance.ctl_json("ports", "list")["ports"]}
+    assert ports["fxs1"]["call_id"] == call_id and ports["fxs2"]["call_id"] is None
+    table = appliance.ctl("ports", "list").stdout.splitlines()
+    fxs1 = next(line for line in table if line.startswith("fxs1"))
+    assert call_id in fxs1.split()
+
+    span = appliance.ctl_json("spans", "show", "e1a")
+    busy = [c for c in span["channels"] if c["call_id"] is not None]
+    assert [c["call_id"] for c in busy] == [call_id]
+    assert call_id in appliance.ctl("spans", "show", "e1a").stdout
+
+    shown = appliance.ctl("ports", "show", "fxs2").stdout
+    for raw in ("False", "True", "None", "["):
+        assert raw not in shown, shown
+    assert "busied out" in shown or "battery" in shown
