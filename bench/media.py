@@ -27,10 +27,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from appliance.media.dsp import g711  # noqa: E402
 from appliance.media.dsp.dtmf import DtmfDetector, dtmf_generate  # noqa: E402
 from appliance.media.engine import MediaEngine  # noqa: E402
 from appliance.media.recording import RecordingTap  # noqa: E402
+from drivers.span import g711  # noqa: E402
 
 BUDGET = 0.020
 

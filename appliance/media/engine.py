@@ -37,7 +37,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from appliance.media.dsp import FRAME_SAMPLES, SAMPLE_RATE, g711
+from appliance.media.dsp import FRAME_SAMPLES, SAMPLE_RATE
 from appliance.media.dsp.cpt import CallProgressDetector, CptProfile
 from appliance.media.dsp.dtmf import DtmfDetector
 from appliance.media.dsp.tones import ToneSpec, parse_tone
@@ -46,6 +46,7 @@ from appliance.media.players import SamplePlayer, tone_player
 from appliance.media.prompts import Prompt
 from appliance.media.recording import RecordingTap, RecordingWriter, TapMode, TapSink
 from appliance.runtime.clock import Clock
+from drivers.span import g711
 
 log = logging.getLogger("appliance.media")
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from appliance.media.dsp import SAMPLE_RATE, g711
+from appliance.media.dsp import SAMPLE_RATE
+from drivers.span import g711
 
 _FORMATS = {1: "PCM", 3: "IEEE float", 6: "A-law", 7: "mu-law", 0xFFFE: "extensible"}
 _FORMAT_NAMES = {

@@ -25,7 +25,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from appliance.media.dsp.g711 import alaw_decode, alaw_encode
+from drivers.span.g711 import alaw_decode, alaw_encode
 
 log = logging.getLogger("appliance.recording")
 

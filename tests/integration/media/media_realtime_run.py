@@ -14,12 +14,12 @@ import sys
 
 import numpy as np
 
-from appliance.media.dsp import g711
 from appliance.media.dsp.dtmf import dtmf_generate
 from appliance.media.engine import MediaEngine
 from appliance.media.events import DtmfDigit, MediaEvent
 from appliance.media.recording import RecordingTap
 from appliance.runtime.clock import RealClock
+from drivers.span import g711
 
 
 class CountingSink:

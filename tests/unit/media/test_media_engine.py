@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from appliance.config.sections.media import BUILTIN_TONE_PLANS
-from appliance.media.dsp import g711
 from appliance.media.dsp.dtmf import dtmf_generate
 from appliance.media.engine import MediaEngine, MediaError
 from appliance.media.events import DtmfDigit, MediaEvent, PlaybackFinished
 from appliance.media.prompts import Prompt
 from appliance.media.recording import RawTapSink
 from appliance.runtime.clock import VirtualClock
+from drivers.span import g711
 
 
 def const(value: int) -> np.ndarray:

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from appliance.media.dsp import g711
+from drivers.span import g711
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.media.dsp import g711
 from appliance.media.prompts import PromptError, load_prompt, parse_wav, resample
+from drivers.span import g711
 
 
 def wav(tag: int, channels: int, rate: int, bits: int, payload: bytes) -> bytes:

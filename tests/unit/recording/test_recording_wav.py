@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.media.dsp.g711 import alaw_decode, alaw_encode
 from appliance.recording.wav import WavError, WavFormat, WavWriter, read_audio, read_info, repair
+from drivers.span.g711 import alaw_decode, alaw_encode
 
 
 def speech(frames: int, channels: int, seed: int = 7) -> np.ndarray:
