@@ -1,0 +1,166 @@
+"""The pjsua2 endpoint, owned by one dedicated thread (issue 16, deliverable 2).
+
+pjsua2 is headless here: ``threadCnt = 0`` so pjsua starts no worker of its
+own, the owner thread polls ``libHandleEvents()``, the sound device is the null
+device (media meets the 20 ms engine through ``AudioMediaPort``, not a sound
+card) and ``maxCalls`` comes from the configuration (pjsua's default is 4).
+
+Every pjsua2 call runs on the owner thread: other threads (the asyncio loop's
+workers) hand it work with :meth:`SipEndpoint.submit` and get a
+:class:`concurrent.futures.Future`, so no pjsua2 call ever runs on the event
+loop and no other thread has to be registered with pjlib
+(``libRegisterThread``). The Python wrappers of accounts and calls stay
+referenced in :attr:`SipEndpoint.owned` until pjsua2 reports them gone, and the
+owner thread drops them all before ``libDestroy`` so no wrapper's destructor
+can run after the library is gone (the pjsua2 garbage-collection pitfalls).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+log = logging.getLogger("appliance.sip")
+
+T = TypeVar("T")
+
+#: How long one ``libHandleEvents`` poll may wait for SIP or timer events, in ms.
+POLL_MS = 10
+
+
+class SipEndpointError(Exception):
+    """The pjsua2 endpoint could not start, or is not running."""
+
+
+def _load_pjsua2() -> Any:
+    try:
+        import pjsua2
+    except ImportError as exc:  # pragma: no cover - exercised only on a broken install
+        raise SipEndpointError(
+            "SIP needs the pjsua2-python wheel (Linux x86-64); run `make setup`") from exc
+    return pjsua2
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    """Where the back-end listens (loopback, behind Kamailio) and how many calls it takes."""
+
+    bind_host: str = "127.0.0.1"
+    port: int = 5070
+    max_calls: int = 32
+
+
+class SipEndpoint:
+    """The one pjsua2 ``Endpoint`` of the process and the thread that owns it."""
+
+    def __init__(self, settings: EndpointSettings) -> None:
+        self.settings = settings
+        #: Account and call wrappers kept alive until pjsua2 says they are gone.
+        self.owned: dict[object, object] = {}
+        self._work: queue.SimpleQueue[tuple[Callable[[Any], Any], Future[Any]]] = (
+            queue.SimpleQueue())
+        self._stopping = threading.Event()
+        self._ready: Future[str] = Future()
+        self._thread: threading.Thread | None = None
+        self._closing = threading.Lock()
+        self._closed = False
+
+    def start(self) -> str:
+        """Start the owner thread; return the SIP transport's ``host:port``.
+
+        Blocks until pjsua2 is up, so call it from a worker thread, not the loop.
+        Raises :class:`SipEndpointError` naming the address when the port is taken.
+        """
+        if self._thread is not None:
+            raise SipEndpointError("the SIP endpoint is already started")
+        self._thread = threading.Thread(target=self._run, name="pjsua2", daemon=True)
+        self._thread.start()
+        return self._ready.result()
+
+    def submit(self, work: Callable[[Any], T]) -> Future[T]:
+        """Run ``work(endpoint)`` on the owner thread; its result or error lands in the Future.
+
+        ``work`` returns plain data, never a pjsua2 object: wrappers it keeps go in
+        :attr:`owned`, so only the owner thread ever destroys one.
+        """
+        future: Future[T] = Future()
+        with self._closing:
+            if self._thread is None or self._closed or self._stopping.is_set():
+                future.set_exception(SipEndpointError("the SIP endpoint is not running"))
+                return future
+            self._work.put((work, future))
+        return future
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Drop every owned wrapper, destroy the library and join the owner thread."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("the pjsua2 thread did not stop within %.1f s", timeout)
+
+    def _run(self) -> None:
+        pj = _load_pjsua2()
+        endpoint = pj.Endpoint()
+        try:
+            endpoint.libCreate()
+            config = pj.EpConfig()
+            config.uaConfig.threadCnt = 0
+            config.uaConfig.mainThreadOnly = False
+            config.uaConfig.maxCalls = self.settings.max_calls
+            config.logConfig.level = 2
+            config.logConfig.consoleLevel = 0
+            endpoint.libInit(config)
+            endpoint.audDevManager().setNullDev()
+            transport = pj.TransportConfig()
+            transport.boundAddress = self.settings.bind_host
+            transport.port = self.settings.port
+            transport_id = endpoint.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
+            endpoint.libStart()
+            local = str(endpoint.transportGetInfo(transport_id).localName)
+        except Exception as exc:  # pjsua2.Error: the port is taken, the address is not ours
+            self._fail_start(endpoint, exc)
+            return
+        self._ready.set_result(local)
+        log.info("pjsua2 endpoint listening on %s (maxCalls %d)", local, self.settings.max_calls)
+        try:
+            while not self._stopping.is_set():
+                endpoint.libHandleEvents(POLL_MS)
+                self._drain(endpoint)
+        finally:
+            with self._closing:
+                self._closed = True
+            self._drain(endpoint)
+            self.owned.clear()
+            endpoint.libDestroy()
+            del endpoint
+
+    def _fail_start(self, endpoint: Any, exc: BaseException) -> None:
+        where = f"{self.settings.bind_host}:{self.settings.port}"
+        reason = getattr(exc, "info", lambda: str(exc))()
+        with self._closing:
+            self._closed = True
+        self._ready.set_exception(SipEndpointError(f"SIP endpoint on {where}: {reason}"))
+        endpoint.libDestroy()
+
+    def _drain(self, endpoint: Any) -> None:
+        while True:
+            try:
+                work, future = self._work.get_nowait()
+            except queue.Empty:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(work(endpoint))
+            except Exception as exc:  # every error of ``work`` goes to its submitter
+                # The traceback's frames hold this thread's pjsua2 wrappers (the Endpoint,
+                # whatever ``work`` made): dropped later on the caller's thread, unknown
+                # to pjlib, their destructors abort the process. Hand over no frames.
+                future.set_exception(exc.with_traceback(None))
+                del exc
