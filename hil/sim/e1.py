@@ -38,8 +38,8 @@ import numpy.typing as npt
 
 from appliance.signalling.pri import libpri as lp
 from drivers.span.base import BCHANNELS, FRAME_SAMPLES, SpanAlarms, SpanCounters
-from drivers.span.g711 import ALAW_SILENCE, alaw_decode, alaw_encode
-from drivers.span.sim import DCHAN_SUFFIX, TDM_BLOCK, TDM_SUFFIX, pack_tdm, unpack_tdm
+from drivers.span.g711 import ALAW_SILENCE, alaw_decode
+from drivers.span.sim import DCHAN_SUFFIX, TDM_BLOCK, TDM_SUFFIX, pack_linear, pack_tdm, unpack_tdm
 from hil.sim.e1_pcap import LapdPcapWriter
 
 log = logging.getLogger("hil.sim.e1")
@@ -626,12 +626,12 @@ class E1Simulator:
             elif self.loopback == "local":  # the appliance hears its own transmit
                 data = self._looped or pack_tdm({})
             else:
-                encoded: dict[int, npt.NDArray[np.uint8]] = {}
+                linear: dict[int, npt.NDArray[np.int16]] = {}
                 for ts, party in self.parties.items():
                     frame = party.next_frame(self._last_rx.get(ts))
                     if frame is not None:
-                        encoded[ts] = alaw_encode(frame)
-                data = pack_tdm(encoded, ts0=_ts0_pattern())
+                        linear[ts] = frame
+                data = pack_linear(linear, ts0=_ts0_pattern())
             try:
                 conn.send(data)
             except BlockingIOError:
@@ -664,13 +664,16 @@ class E1Simulator:
             self._receive_block(data)
 
     def _receive_block(self, data: bytes) -> None:
-        block = unpack_tdm(data)
-        for ts, party in self.parties.items():
-            column = block[:, ts]
-            if column[0] == ALAW_SILENCE and (column == ALAW_SILENCE).all():
+        if not self.parties:
+            return
+        columns = np.ascontiguousarray(unpack_tdm(data)[:, list(self.parties)].T)
+        silent = (columns == ALAW_SILENCE).all(axis=1)
+        linear = alaw_decode(columns)  # the whole span decoded in one pass per block
+        for i, (ts, party) in enumerate(self.parties.items()):
+            if silent[i]:
                 self._last_rx.pop(ts, None)
                 continue
-            frame = alaw_decode(np.ascontiguousarray(column))
+            frame = linear[i]
             self._last_rx[ts] = frame
             if party.record:
                 party.heard.append(frame)

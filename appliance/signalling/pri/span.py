@@ -65,11 +65,13 @@ class BChannel:
     call: PriCall | None = None
     busied_out: bool = False
     remote_blocked: bool = False
+    frames_missing: int = 0  # 20 ms blocks that arrived without this channel's frame
 
     def snapshot(self) -> dict[str, Any]:
         return {"channel": self.number, "state": self.state.value,
                 "call_id": self.call.id if self.call else None,
-                "call": self.call.snapshot() if self.call else None}
+                "call": self.call.snapshot() if self.call else None,
+                "frames_missing": self.frames_missing}
 
 
 class MediaPort(Protocol):
@@ -100,6 +102,7 @@ class SpanStats:
     answered: int = 0
     rejected: int = 0
     anomalies: int = 0
+    frames_missing: int = 0  # active-call frames absent from a received block (all channels)
 
 
 class PriSpan:
@@ -385,7 +388,12 @@ class PriSpan:
             call = channel.call
             if media is None or call is None or call.state is not CallState.ACTIVE:
                 continue
-            media.receive(self.name, ts, block[ts])
+            received = block.get(ts)  # a backend may return only the channels that had data
+            if received is None:
+                channel.frames_missing += 1
+                self.stats.frames_missing += 1
+            else:
+                media.receive(self.name, ts, received)
             frame = media.transmit(self.name, ts)
             if frame is not None:
                 out[ts] = frame
@@ -903,5 +911,6 @@ class PriSpan:
             "channels": [ch.snapshot() for ch in self.channels.values()],
             "stats": {"inbound": self.stats.inbound, "outbound": self.stats.outbound,
                       "answered": self.stats.answered, "rejected": self.stats.rejected,
-                      "anomalies": self.stats.anomalies},
+                      "anomalies": self.stats.anomalies,
+                      "frames_missing": self.stats.frames_missing},
         }
