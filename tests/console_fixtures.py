@@ -42,7 +42,7 @@ def channels(busy: set[int], blocked: frozenset[int] = frozenset()) -> list[dict
     return [
         {
             "channel": n,
-            "state": "blocked" if n in blocked else ("busy" if n in busy else "idle"),
+            "state": "blocked-remote" if n in blocked else ("busy" if n in busy else "idle"),
             "call_id": f"c-{n:04d}" if n in busy else None,
         }
         for n in range(1, 32)
@@ -130,7 +130,7 @@ def span_summary(span: dict[str, Any]) -> dict[str, Any]:
     states = [c["state"] for c in span["channels"]]
     summary["busy"] = states.count("busy") + states.count("ringing")
     summary["idle"] = states.count("idle")
-    summary["blocked"] = states.count("blocked") + states.count("maintenance")
+    summary["blocked"] = states.count("blocked-remote") + states.count("blocked-local")
     return summary
 
 
@@ -240,7 +240,7 @@ class FixtureDaemons:
             raise ControlError("refused", f"{span['name']} channel {number} is the D-channel")
         if channel["state"] == "busy" and params.get("on"):
             raise ControlError("refused", f"{span['name']} channel {number} is busy with a call")
-        channel["state"] = "maintenance" if params.get("on") else "idle"
+        channel["state"] = "blocked-local" if params.get("on") else "idle"  # as telephonyd says
         return dict(channel)
 
     def _spans_loopback(self, params: dict[str, Any]) -> dict[str, Any]:

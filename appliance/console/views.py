@@ -253,8 +253,9 @@ def maintenance(snap: Snapshot) -> list[Row]:
     rows += [Row(span_row(s)) for s in tel.get("spans.list", "spans")]
     detail = tel.results.get("spans.show")
     if isinstance(detail, dict):
-        out = [str(c["channel"]) for c in detail.get("channels", [])
-               if c.get("state") == "maintenance"]
+        out = [f"{c['channel']} ({'by us' if c['state'] == 'blocked-local' else 'far end'})"
+               for c in detail.get("channels", [])
+               if c.get("state") in ("blocked-local", "blocked-remote")]
         rows.append(text(f"{detail['name']} channels out of service: {', '.join(out) or 'none'}"))
     rows.append(text(""))
     for view in (snap.telephonyd, snap.powerd):

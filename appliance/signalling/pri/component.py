@@ -38,6 +38,9 @@ def reject_when_unrouted(span: PriSpan, call: PriCall) -> None:
     span.hangup(call, "congestion")
 
 
+LOOPBACK_SETTLE_S = 2.0  # the line reports a loop within one poll; a dead line does not
+
+
 class SpansComponent(Component):
     name = "spans"
 
@@ -249,4 +252,14 @@ class SpansComponent(Component):
         if mode not in LOOPBACK_MODES:
             raise ControlError("bad-params", f"'mode' must be one of {', '.join(LOOPBACK_MODES)}")
         span.span.loopback(mode)
+        await self._line_reports_loopback(span, mode != "off")
         return self._summary(span.name, False)
+
+    async def _line_reports_loopback(self, span: PriSpan, on: bool) -> None:
+        """Wait (at most LOOPBACK_SETTLE_S) for the line's report of the new loop, so the
+        answer shows the span's new state, not the one before the command."""
+        assert self._service is not None
+        waited = 0.0
+        while ("loopback" in span.span.alarms().names()) != on and waited < LOOPBACK_SETTLE_S:
+            await self._service.clock.sleep(0.05)
+            waited += 0.05

@@ -182,7 +182,8 @@ def test_every_screen_renders_and_key_actions_take_effect(rig: Rig) -> None:
     term.keys("BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace")
     term.keys("span1/9", literal=True)
     term.keys("Enter", "y")
-    term.wait_for("span1 channel 9: maintenance")
+    term.wait_for("span1 channel 9: blocked-local")
+    term.wait_for("span1 channels out of service: 9 (by us)")
     # lifeline test, with confirmation
     term.keys("w", "t")
     term.wait_for("lifeline phones for 10 s?")

@@ -94,7 +94,7 @@ def test_maintenance_busy_out_loopback_and_restart(tmp_path: Path,
     bench = Bench(tmp_path, daemons, {})
     bench.keys("m", "b", *"9", "enter", "y")
     channel = next(c for c in daemons.state["spans"]["span1"]["channels"] if c["channel"] == 9)
-    assert channel["state"] == "maintenance"
+    assert channel["state"] == "blocked-local"
     bench.keys("b", *"2", "enter", "y")
     assert "channel 2 is busy" in bench.screen_text()
     bench.keys("k", "enter", "y")

@@ -77,6 +77,12 @@ def test_queues_agents_power_and_maintenance_rows() -> None:
     assert any("mains lost" in line for line in power)
     maint = [plain(r) for r in views.maintenance(snapshot())]
     assert "span1 channels out of service: none" in maint
+    snap = snapshot()
+    detail = snap.telephonyd.results["spans.show"]
+    detail["channels"][4]["state"] = "blocked-local"  # busied out by the engineer
+    detail["channels"][6]["state"] = "blocked-remote"  # SERVICE from the far end
+    maint = [plain(r) for r in views.maintenance(snap)]
+    assert "span1 channels out of service: 5 (by us), 7 (far end)" in maint
 
 
 def test_a_down_daemon_is_said_with_the_way_out() -> None:
