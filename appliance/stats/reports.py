@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from appliance.stats.agents import AGENT_FIGURE_NAMES, agent_report
@@ -22,6 +23,9 @@ RATIOS = {"abandon_rate", "service_level", "occupancy", "fcr", "timeout_rate", "
 SECONDS = {"asa", "speed_of_answer", "avg_talk", "avg_abandon_time", "longest_wait",
            "login_time", "idle_time", "paused_time", "inbound_time", "outbound_time",
            "avg_hold", "avg_wrapup", "aht", "avg_duration"}
+
+
+TIMES = {"start", "answer", "end"}  # CDR columns holding epoch seconds
 
 
 @dataclass
@@ -114,9 +118,12 @@ def _pick(values: dict[str, Any], **keys: Any) -> dict[str, Any]:
 
 
 def cell(column: str, value: Any) -> str:
-    """A value as a person reads it: ratios in percent, seconds with one decimal, '-' for none."""
+    """A value as a person reads it: ratios in percent, seconds with one decimal, CDR times
+    as local ISO date and time, '-' for none (JSON and CSV keep the epoch numbers)."""
     if value is None:
         return "-"
+    if column in TIMES and isinstance(value, int | float):
+        return datetime.fromtimestamp(value).astimezone().isoformat(sep=" ", timespec="seconds")
     if column in RATIOS and isinstance(value, int | float):
         return f"{100.0 * value:.1f}%"
     if (column in SECONDS and isinstance(value, int | float)) or isinstance(value, float):

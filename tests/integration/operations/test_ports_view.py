@@ -3,14 +3,17 @@
 A customer on the E1 span reaches Ada on fxs1. ``ports list`` shows that call's id
 (the one ``calls list`` shows) on fxs1, ``spans show e1a`` shows it on the
 B-channel rather than libpri's call number, and ``ports show`` prints yes/no and
-plain text, never Python's ``False``, ``None`` or ``[...]``.
+plain text, never Python's ``False``, ``None`` or ``[...]``. ``report cdr`` shows
+CDR times as local date and time, its JSON keeps the epoch numbers.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from acd_traffic import talking_to
-from operations_rig import Appliance
+from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
 
@@ -36,3 +39,20 @@ def test_ports_and_spans_show_the_call_core_id(appliance: Appliance) -> None:
     for raw in ("False", "True", "None", "["):
         assert raw not in shown, shown
     assert "busied out" in shown or "battery" in shown
+
+
+def test_cdr_times_are_local_iso_in_the_table_and_numbers_in_json(appliance: Appliance) -> None:
+    appliance.span_up()
+    appliance.ctl("agents", "login", "1001", "fxs1")
+    call = talking_to(appliance, "1001", "13900000032", channel=8)
+    appliance.sim("e1a", "hangup", call=call)
+    (cdr,) = until(lambda: appliance.rows(
+        "SELECT start FROM cdr WHERE caller = '13900000032'"), what="the CDR")
+    window = ("--from", str(cdr["start"] - 60), "--to", str(cdr["start"] + 3600))
+    table = appliance.ctl("report", "cdr", *window).stdout
+    local = datetime.fromtimestamp(cdr["start"]).astimezone().isoformat(sep=" ",
+                                                                         timespec="seconds")
+    assert local in table and str(cdr["start"]) not in table
+    (row,) = [r for r in appliance.ctl_json("report", "cdr", *window)["rows"]
+              if r["caller"] == "13900000032"]
+    assert row["start"] == cdr["start"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,16 @@ def test_agent_report_for_a_range_ending_later_stops_at_the_clock(
     assert code == 0, out
     (row,) = json.loads(out)["rows"]
     assert row["login_time"] == 3600 and row["idle_time"] == 3600
+
+
+def test_cdr_table_shows_local_iso_times_and_json_keeps_numbers(db_path: str) -> None:
+    """Issue 12 item 8: CDR times are read by people in the table, by scripts in JSON."""
+    code, out = run("cdr", "--from", "2026-01-01", "--to", "2026-01-02", "--db", db_path,
+                    "--tz", "utc")
+    assert code == 0, out
+    local = datetime.fromtimestamp(T0 + 5).astimezone().isoformat(sep=" ", timespec="seconds")
+    assert local in out and str(T0 + 5) not in out
+    code, out = run("cdr", "--from", "2026-01-01", "--to", "2026-01-02", "--db", db_path,
+                    "--json")
+    (row,) = json.loads(out)["rows"]
+    assert row["start"] == T0 + 5
