@@ -142,3 +142,30 @@ def test_erasure_request_deletes_every_recording_of_a_caller(paths: tuple[str, s
     assert code == 4 and "at least one search option" in out
     code, out = run(paths, "delete", "1", "--agent", "a1", "--yes")
     assert code == 4 and "not both" in out
+
+
+def test_search_by_display_name_and_ambiguous_names(paths: tuple[str, str],
+                                                     tmp_path: Path) -> None:
+    """Issue 12 item 6: --agent takes an agent id or the display name of [acd.agents]."""
+    config = tmp_path / "appliance.toml"
+    config.write_text('[[acd.agents]]\nid = "1001"\nname = "Ada"\n'
+                      '[[acd.agents]]\nid = "1002"\nname = "Grace"\n'
+                      '[[acd.agents]]\nid = "1003"\nname = "Grace"\n', encoding="utf-8")
+    db = sqlite3.connect(paths[0])
+    with db:
+        db.execute("UPDATE recordings SET agent = '1001' WHERE call_id = 'c1'")
+    db.close()
+
+    def search(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(rec, ["search", *args, "--db", paths[0], "--recordings",
+                                          paths[1]], obj=Context(str(config)))
+        return result.exit_code, result.output
+
+    for agent in ("Ada", "ada", "1001"):
+        code, out = search("--agent", agent, "--json")
+        assert code == 0, out
+        assert [r["call_id"] for r in json.loads(out)] == ["c1"], agent
+    code, out = search("--agent", "Grace")
+    assert code == 4 and "agents 1002, 1003 share that name" in out
+    code, out = search("--agent", "Nobody", "--json")
+    assert code == 0 and json.loads(out) == []
