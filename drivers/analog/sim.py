@@ -60,6 +60,8 @@ class _SimLink:
         self.seq = 0
         self.alive = True
         self.bad_frames = 0
+        self.frames_dropped = 0  # frames the simulator's full socket refused
+        self._dropping = False
 
     def send(self, flags: int, audio: Frame) -> None:
         if not self.alive:
@@ -67,8 +69,15 @@ class _SimLink:
         try:
             self.sock.send(simwire.encode(flags, self.seq, audio))
             self.seq += 1
+            self._dropping = False
         except BlockingIOError:
-            log.warning("port %s: simulator is not reading; frame dropped", self.name)
+            # One warning per stall, not one per 20 ms frame: a log line per frame per port
+            # cost the media tick more than the audio itself.
+            self.frames_dropped += 1
+            if not self._dropping:
+                self._dropping = True
+                log.warning("port %s: simulator is not reading; dropping frames "
+                            "(%d dropped so far)", self.name, self.frames_dropped)
         except OSError as exc:
             self._lost(f"send failed: {exc.strerror}")
 
@@ -192,7 +201,8 @@ class SimFxoPort(FxoPort):
         return {"off_hook": self.off_hook, "battery": self.battery,
                 "polarity": "reverse" if self.polarity_reversed else "forward",
                 "ringing": self.ringing, "link": "up" if self._link.alive else "down",
-                "bad_frames": self._link.bad_frames}
+                "bad_frames": self._link.bad_frames,
+                "frames_dropped": self._link.frames_dropped}
 
     def _close(self) -> None:
         self._link.close()
@@ -309,7 +319,8 @@ class SimFxsPort(FxsPort):
 
     def _status(self) -> dict[str, Any]:
         return {"off_hook": self.off_hook, "link": "up" if self._link.alive else "down",
-                "bad_frames": self._link.bad_frames, **self._common_status()}
+                "bad_frames": self._link.bad_frames,
+                "frames_dropped": self._link.frames_dropped, **self._common_status()}
 
     def _close(self) -> None:
         self._link.close()

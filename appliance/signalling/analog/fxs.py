@@ -56,6 +56,10 @@ class FxsState(enum.Enum):
     BLOCKED = "blocked"  # busied out for maintenance: not rung, reorder when lifted
 
 
+#: States in which the handset is down (or the port is out of service): no DTMF detection.
+_ON_HOOK = frozenset({FxsState.IDLE, FxsState.RINGING, FxsState.BLOCKED})
+
+
 @dataclass(frozen=True)
 class FxsSettings:
     country: str = "CN"
@@ -101,6 +105,7 @@ class FxsChannel(AnalogChannel):
         self.switch: AnalogSwitch | None = None
         self.feature_handler: FeatureHandler | None = None
         self.state = FxsState.IDLE
+        self.engine.enable_dtmf(self.handle, False)  # on hook: nothing to listen for yet
         self.digits = ""
         self.offered_cid: CallerId | None = None
         self.held: AnalogChannel | None = None
@@ -116,6 +121,9 @@ class FxsChannel(AnalogChannel):
         if new is FxsState.IDLE and self.busied_out:
             new, why = FxsState.BLOCKED, f"busied out ({why})"
         super()._set_state(new, why)
+        # An on-hook phone cannot key digits: the DTMF detector runs only with the handset
+        # lifted, so idle ports cost the media tick nothing (issue 14 item 3).
+        self.engine.enable_dtmf(self.handle, new not in _ON_HOOK)
 
     # -- maintenance (OPS-1) -------------------------------------------------------------
     def busy_out(self) -> None:

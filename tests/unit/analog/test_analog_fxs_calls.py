@@ -281,3 +281,19 @@ def test_an_unanswered_phone_stops_ringing_and_the_caller_hears_reorder(
     rig.run(8.5)
     assert b.state is FxsState.IDLE and not pb.ringing
     assert a.state is FxsState.TONE and "no answer" in a.history[-1]
+
+
+def test_dtmf_detection_runs_only_while_the_handset_is_lifted(rig: AnalogRig) -> None:
+    """Idle ports cost the media tick no DTMF analysis (issue 14 item 3)."""
+    a, pa, b, _ = _two_phones(rig)
+    listening = rig.engine._dtmf_on
+    assert not listening[a.handle.slot] and not listening[b.handle.slot]
+    pa.lift()
+    rig.run(0.3)
+    assert listening[a.handle.slot] and not listening[b.handle.slot]
+    pa.dial_dtmf("202")
+    rig.run_until(lambda: b.state is FxsState.RINGING, timeout_s=3)
+    assert not listening[b.handle.slot]  # ringing is still on hook
+    pa.hang_up()
+    rig.run_until(lambda: a.state is FxsState.IDLE, timeout_s=3)
+    assert not listening[a.handle.slot]
