@@ -35,3 +35,15 @@ def test_a_queue_call_is_found_by_agent_id_name_and_extension(appliance: Applian
         assert json.loads(appliance.ctl("rec", "search", option, value, "--json").stdout) == []
     table = appliance.ctl("rec", "search", "--agent", "Ada").stdout
     assert "201" in table and "1001" in table
+
+
+def test_a_click_to_dial_call_is_filed_under_the_agent_who_placed_it(
+        appliance: Appliance) -> None:
+    """Ada's phone rings first, then 202; the recording names Ada and her own 201."""
+    placed = appliance.ctl_json("calls", "originate", "1001", "202")
+    row = until(lambda: next(iter(appliance.rows(
+        "SELECT * FROM recordings WHERE call_id = ?", placed["call_id"])), None),
+        timeout=30, what="the click-to-dial call recorded")
+    assert (row["agent"], row["extension"]) == ("1001", "201")
+    found = json.loads(appliance.ctl("rec", "search", "--extension", "201", "--json").stdout)
+    assert [r["call_id"] for r in found] == [placed["call_id"]]
