@@ -64,6 +64,9 @@ class AnalogChannel(ABC):
     """Base of :class:`FxoChannel` and :class:`FxsChannel`."""
 
     state: Any
+    #: Whether :meth:`_on_heard` uses the line level (FXO silence/disconnect supervision);
+    #: ports that do not are spared a power measurement per 20 ms frame.
+    measures_level = True
 
     def __init__(self, port: AnalogPort, clock: Clock, engine: MediaEngine,
                  listeners: list[LineListener] | None = None,
@@ -169,8 +172,9 @@ class AnalogChannel(ABC):
         if frame is None:
             return
         self.handle.write_input(frame)
-        power = float(np.mean(np.square(frame.astype(np.float64))))
-        self._on_heard(LevelHeard(power_to_dbm0(power)))
+        if self.measures_level:
+            power = float(np.mean(np.square(frame.astype(np.float64))))
+            self._on_heard(LevelHeard(power_to_dbm0(power)))
         for listener in self.listeners:
             for heard in listener.listen(frame):
                 self._on_heard(heard)

@@ -91,6 +91,7 @@ FeatureHandler = Callable[[str, str], bool]
 class FxsChannel(AnalogChannel):
     State = FxsState
     port: FxsPort
+    measures_level = False  # the FXS state machine acts on hook and digits, never on levels
 
     def __init__(self, port: FxsPort, clock: Clock, engine: MediaEngine,
                  settings: FxsSettings | None = None, on_event: EventSink | None = None) -> None:

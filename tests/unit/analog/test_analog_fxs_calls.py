@@ -297,3 +297,14 @@ def test_dtmf_detection_runs_only_while_the_handset_is_lifted(rig: AnalogRig) ->
     pa.hang_up()
     rig.run_until(lambda: a.state is FxsState.IDLE, timeout_s=3)
     assert not listening[a.handle.slot]
+
+
+def test_an_fxs_port_spends_no_level_measurement_per_frame(rig: AnalogRig) -> None:
+    """Only FXO supervision uses the line level; FXS frames go straight to the engine."""
+    a, pa, _, _ = _two_phones(rig)
+    heard: list[object] = []
+    a._on_heard = heard.append  # type: ignore[method-assign]
+    pa.lift()
+    pa.talk(1000.0)
+    rig.run(0.5)
+    assert not any(type(h).__name__ == "LevelHeard" for h in heard)
