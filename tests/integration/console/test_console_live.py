@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 from conftest import wait_for_socket
-from test_console_tmux import BAUD_115200, BIN, Terminal
+from console_terminal import Terminal
+from test_console_tmux import BAUD_115200, BIN
 
 from appliance.demo.__main__ import write_config
 from appliance.runtime.control import call_once

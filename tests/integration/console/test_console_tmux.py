@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import minimal_config
+from console_terminal import Terminal
 
 from appliance.auth import UserStore
 from appliance.store import open_database
@@ -28,47 +29,6 @@ pytestmark = pytest.mark.integration
 TESTS = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 BAUD_115200 = 11520  # bytes per second at 8N1
-
-
-class Terminal:
-    """A tmux session of its own (own server socket) running the console."""
-
-    def __init__(self, root: Path, command: str, env: dict[str, str]) -> None:
-        self.server = f"console-test-{os.getpid()}-{id(self)}"
-        self.output = root / "pane.bytes"
-        environment = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        self._tmux("new-session", "-d", "-s", "c", "-x", "80", "-y", "24",
-                   f"env -i {environment} {command} 2> {root}/console.err; sleep 60")
-        self._tmux("pipe-pane", "-t", "c", "-o", f"cat >> {self.output}")
-
-    def _tmux(self, *args: str) -> str:
-        done = subprocess.run(["tmux", "-L", self.server, *args], capture_output=True, text=True,
-                              check=True, timeout=10)
-        return done.stdout
-
-    def screen(self) -> str:
-        return self._tmux("capture-pane", "-p", "-t", "c")
-
-    def keys(self, *keys: str, literal: bool = False) -> None:
-        for key in keys:
-            self._tmux("send-keys", "-t", "c", *(["-l"] if literal else []), key)
-            time.sleep(0.05)
-
-    def wait_for(self, text: str, timeout: float = 5.0) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.05)
-        raise AssertionError(f"{text!r} not on screen after {timeout} s:\n{screen}")
-
-    def bytes_written(self) -> int:
-        return self.output.stat().st_size if self.output.exists() else 0
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.server, "kill-server"], capture_output=True, check=False)
 
 
 class Rig:

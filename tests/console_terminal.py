@@ -1,5 +1,9 @@
 """appliance-console in a real terminal for scenarios: tmux at 80x24, TERM=vt100, C locale.
 
+The one tmux harness of the console scenarios (tests/integration/console) and the
+operations scenarios (tests/integration/operations); it lives next to conftest.py so
+both import it.
+
 Each :class:`Terminal` runs its own tmux server (own socket), pipes every byte
 the console writes to ``pane.bytes`` (so a test can measure bytes per second)
 and reads the screen back as the field engineer sees it.
