@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from appliance.cli.ports import human
 from appliance.cli.power import power_lines
 from appliance.console.source import DaemonView, Snapshot
 
@@ -139,10 +140,13 @@ def spans(snap: Snapshot, selected: str | None) -> list[Row]:
                 continue
             ch = channels[index]
             state = str(ch.get("state", "?"))
-            label = {"idle": "idle", "busy": "BUSY", "ringing": "RING", "blocked": "BLOCK",
-                     "maintenance": "MAINT"}.get(state, state.upper())
-            attr = {"busy": "ok", "ringing": "warn", "blocked": "alarm", "maintenance": "warn"}
-            call = str(ch.get("call_id") or "")[-10:]  # the PRI daemon's ids are ints
+            # telephonyd's B-channel states (appliance/signalling/pri/span.py ChannelState)
+            label = {"idle": "idle", "busy": "BUSY", "ringing": "RING", "blocked-local": "OOS",
+                     "blocked-remote": "FAR", "alarm": "ALARM", "restarting": "RSTRT"
+                     }.get(state, state.upper()[:5])
+            attr = {"busy": "ok", "ringing": "warn", "blocked-remote": "alarm",
+                    "blocked-local": "warn", "alarm": "alarm", "restarting": "warn"}
+            call = str(ch.get("call_id") or "")[-10:]  # the call core's id, as calls list shows
             cells.append((attr.get(state, ""), f"{ch['channel']:02d} {label:<5} {call:<10} "))
         rows.append(Row(list(cells)))
     return rows
@@ -157,7 +161,7 @@ def ports(snap: Snapshot, selected: str | None) -> list[Row]:
     if found:
         rows.append(text(""))
         rows.append(text(f"Port {found['name']}", "title"))
-        rows += [text(f"  {k:<8} {v if v is not None else '-'}") for k, v in found.items()]
+        rows += [text(f"  {k.replace('_', ' '):<18} {human(v)}"[:78]) for k, v in found.items()]
     return rows
 
 

@@ -2,7 +2,8 @@
 
 ``spans loopback e1a local`` answers the span in alarm with the loopback alarm
 (not the state before the command), ``off`` answers it cleared; a B-channel
-busied out shows on the console's Maintenance screen as out of service.
+busied out shows on the console's Span screen as OOS and on its Maintenance screen as
+out of service.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def test_maintenance_screen_lists_a_busied_out_channel(appliance: Appliance,
     appliance.ctl("spans", "busy-out", "e1a", "5")
     console.wait_for("SPANS", timeout=15)
     console.keys("s")  # the engineer picks the span on the Span screen...
-    console.wait_for("05 ", timeout=15)
+    console.wait_for("05 OOS", timeout=15)  # out of service, by us
     console.keys("m")  # ...and goes to Maintenance, which lists its channels
     screen = console.wait_for("channels out of service", timeout=15)
     assert "e1a channels out of service: 5 (by us)" in screen

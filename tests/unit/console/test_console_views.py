@@ -131,3 +131,19 @@ def test_encoding_choice() -> None:
     assert choose_encoding("auto", {"TERM": "xterm", "LANG": "C.UTF-8"}) == "utf-8"
     assert choose_encoding("utf8", {"TERM": "vt100"}) == "utf-8"
     assert choose_encoding("dec", {"LANG": "C.UTF-8"}) == "ascii"
+
+
+def test_port_detail_and_span_channels_in_words() -> None:
+    """Issue 12 item 8: no Python spellings on the console; telephonyd's channel states."""
+    snap = snapshot()
+    port = snap.telephonyd.results["ports.list"]["ports"][0]
+    port.update({"busied_out": False, "history": [{"event": "ring"}], "call_id": None})
+    detail = [plain(r) for r in views.ports(snap, port["name"])]
+    shown = "\n".join(detail[detail.index(f"Port {port['name']}"):])
+    for raw in ("False", "True", "None", "["):
+        assert raw not in shown, shown
+    assert "busied out" in shown and all(len(line) <= 80 for line in detail)
+    channels = snap.telephonyd.results["spans.show"]["channels"]
+    channels[4]["state"], channels[6]["state"] = "blocked-local", "blocked-remote"
+    span = "\n".join(plain(r) for r in views.spans(snap, "span1"))
+    assert "05 OOS" in span and "07 FAR" in span
