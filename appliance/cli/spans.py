@@ -74,10 +74,13 @@ def show_span(ctx: Context, span: str, as_json: bool) -> None:
     counters = result.get("counters", {})
     click.echo("counters " + "  ".join(f"{k} {counters.get(k, 0)}" for k in
                                         ("bpv", "crc4", "ebit", "fas", "slips")))
+    # received 20 ms blocks that lacked an active call's frame (issue 14 item 5)
+    click.echo(f"frames missing {result.get('stats', {}).get('frames_missing', 0)}")
     click.echo("")
     print_table(
-        [{**c, "call_id": c.get("call_id") or "-"} for c in result.get("channels", [])],
-        ["channel", "state", "call_id"],
+        [{**c, "call_id": c.get("call_id") or "-", "frames_missing": c.get("frames_missing", 0)}
+         for c in result.get("channels", [])],
+        ["channel", "state", "call_id", "frames_missing"],
     )
 
 

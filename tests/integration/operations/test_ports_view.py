@@ -33,7 +33,13 @@ def test_ports_and_spans_show_the_call_core_id(appliance: Appliance) -> None:
     span = appliance.ctl_json("spans", "show", "e1a")
     busy = [c for c in span["channels"] if c["call_id"] is not None]
     assert [c["call_id"] for c in busy] == [call_id]
-    assert call_id in appliance.ctl("spans", "show", "e1a").stdout
+    shown_span = appliance.ctl("spans", "show", "e1a").stdout
+    assert call_id in shown_span
+    # missing-frame counters per span and per B-channel (issue 14 item 5): the span's is the
+    # sum of its channels', and both are on the screen
+    assert span["stats"]["frames_missing"] == sum(c["frames_missing"] for c in span["channels"])
+    assert f"frames missing {span['stats']['frames_missing']}" in shown_span
+    assert "FRAMES_MISSING" in shown_span
 
     shown = appliance.ctl("ports", "show", "fxs2").stdout
     for raw in ("False", "True", "None", "["):
