@@ -19,6 +19,7 @@ from appliance.cli.privacy import privacy_group
 from appliance.cli.queues import queues_group
 from appliance.cli.rec import rec
 from appliance.cli.report import report
+from appliance.cli.sip import sip_group
 from appliance.cli.spans import spans_group
 from appliance.cli.status import status
 from appliance.cli.users import users_group
@@ -52,6 +53,7 @@ cli.add_command(config_group)
 cli.add_command(db_group)
 cli.add_command(spans_group)
 cli.add_command(ports_group)
+cli.add_command(sip_group)
 cli.add_command(calls_group)
 cli.add_command(queues_group)
 cli.add_command(agents_group)

@@ -20,6 +20,7 @@ from appliance.config.sections.media import MediaSection
 from appliance.config.sections.ports import PortEntry
 from appliance.config.sections.power import PowerSection
 from appliance.config.sections.recording import RecordingSection
+from appliance.config.sections.sip import SipSection
 from appliance.config.sections.spans import SpanEntry
 from appliance.config.sections.stats import StatsSection
 from appliance.config.validate import setting
@@ -107,6 +108,9 @@ class ApplianceConfig:
         doc="Call recording, retention and QA", default_factory=RecordingSection
     )
     stats: StatsSection = setting(doc="Statistics thresholds", default_factory=StatsSection)
+    sip: SipSection = setting(
+        doc="SIP edge (Kamailio) and pjsua2 back-end", default_factory=SipSection
+    )
     power: PowerSection = setting(doc="Power policy and lifeline", default_factory=PowerSection)
     host: HostSection = setting(
         doc="Host commands and folders the appliance changes", default_factory=HostSection

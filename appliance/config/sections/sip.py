@@ -1,0 +1,62 @@
+"""``[sip]``: the SIP edge (Kamailio) and the pjsua2 back-end behind it (issue 16; docs/sip.md)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from appliance.config.validate import setting
+
+#: Digest passwords are written into the generated kamailio.cfg as string literals:
+#: this character set cannot break out of one (no quote, backslash, ``$`` or ``#``).
+PASSWORD_PATTERN = r"[A-Za-z0-9!%&()*+,\-./:;<=>?@\[\]^_{|}~]{8,64}"
+
+
+def _password(value: Any) -> str | None:
+    # Never echo the value: a configuration error must not print a secret.
+    if isinstance(value, str) and not re.fullmatch(PASSWORD_PATTERN, value):
+        return ("must be 8 to 64 characters of letters, digits and punctuation"
+                " other than ' \" \\ $ #")
+    return None
+
+
+def _extension_numbers(extensions: Any) -> str | None:
+    bad = [name for name in extensions if not (name.isascii() and name.isdigit())]
+    if bad:
+        return f"extension numbers must be digits, not {', '.join(sorted(bad))}"
+    return None
+
+
+@dataclass(frozen=True)
+class SipExtension:
+    password: str = setting(
+        doc="Digest password of this extension (RFC 3261 §22), 8 to 64 characters",
+        check=_password,
+    )
+
+
+@dataclass(frozen=True)
+class SipSection:
+    listen_host: str = setting(
+        "127.0.0.1", doc="Address Kamailio listens on for phones (loopback unless opened)",
+        pattern=r"[0-9.]{7,15}",
+    )
+    listen_port: int = setting(5060, doc="UDP port Kamailio listens on", ge=1, le=65535)
+    backend_port: int = setting(
+        5070, doc="Loopback UDP port of the pjsua2 back-end inside telephonyd", ge=1, le=65535
+    )
+    domain: str = setting(
+        "appliance.local", doc="SIP domain and digest realm of the extensions",
+        pattern=r"[A-Za-z0-9.-]{1,253}",
+    )
+    max_calls: int = setting(
+        32, doc="Concurrent calls of the pjsua2 back-end (pjsua's own default is 4)", ge=1, le=32
+    )
+    expires_max: int = setting(
+        3600, doc="Longest registration Kamailio grants, seconds", ge=60, le=86400
+    )
+    extensions: dict[str, SipExtension] = setting(
+        doc="SIP extensions by number, with their credentials", default_factory=dict,
+        check=_extension_numbers,
+    )
