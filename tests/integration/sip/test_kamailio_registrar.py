@@ -139,3 +139,33 @@ def test_registrations_without_kamailio_is_a_clear_error(tmp_path: Path) -> None
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 3
     assert "Kamailio is not running" in done.stderr
+
+
+def test_a_baresip_phone_registers_and_is_listed(edge: Edge) -> None:
+    """A real SIP phone (headless baresip) registers with digest through Kamailio."""
+    assert shutil.which("baresip"), "baresip is missing: run `make setup` (deps/apt/sip.txt)"
+    phone_dir = edge.folder / "baresip"
+    phone_dir.mkdir()
+    (phone_dir / "config").write_text(
+        f"sip_listen 127.0.0.1:{free_udp_port()}\nmodule_path /usr/lib/baresip/modules\n"
+        "module g711.so\nmodule aufile.so\nmodule_app account.so\n"
+        "audio_player aufile,/dev/null\naudio_source aufile,/dev/null\nanswermode auto\n")
+    (phone_dir / "accounts").write_text(
+        f'<sip:201@appliance.local>;auth_pass=secret-201;outbound="sip:127.0.0.1:{edge.port}"'
+        ";regint=300\n")
+    phone = subprocess.Popen(["baresip", "-f", str(phone_dir)], stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        shown: list[dict[str, Any]] = []
+        while not shown:
+            assert phone.poll() is None, "baresip exited"
+            assert time.monotonic() < deadline, "baresip's registration never showed"
+            time.sleep(0.2)
+            shown = registrations(edge)["registrations"]
+        assert [r["extension"] for r in shown] == ["201"]
+        assert "baresip" in shown[0]["user_agent"]
+        assert 0 < shown[0]["expires"] <= 300
+    finally:
+        phone.terminate()
+        phone.wait(10)
