@@ -25,6 +25,7 @@ from appliance.calls.originate import ClickToDial
 from appliance.calls.outbound import OutboundRoute
 from appliance.calls.technology import TechnologyRegistry
 from appliance.calls.telephony import TelephonySwitch
+from appliance.ivr.lookup import HttpLookup
 from appliance.media.component import MediaComponent
 from appliance.media.prompts import Prompt, PromptError, load_prompt
 from appliance.runtime.control import ControlError
@@ -102,6 +103,7 @@ class CallCenterComponent(Component):
             db=service.db,
             bus=service.bus,
             devices=self.switch.device_name,  # agents log in only on a phone the box has
+            lookup=HttpLookup(),  # the IVR lookup node's GET, in a worker thread (IVR-6)
         )
         self.technologies.on_inbound = self._inbound
         self.technologies.on_feature = self._feature

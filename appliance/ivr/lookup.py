@@ -28,7 +28,8 @@ def fetch_json(url: str, timeout: float) -> dict[str, Any] | None:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             body = response.read(MAX_REPLY + 1)
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+        # ValueError: a URL urllib cannot parse (e.g. no scheme after ${} expansion)
         log.warning("customer look-up %s failed: %s", url, exc, extra={"url": url})
         return None
     if len(body) > MAX_REPLY:

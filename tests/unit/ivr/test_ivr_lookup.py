@@ -58,3 +58,8 @@ def test_bad_replies_give_none_so_the_ivr_takes_the_fallback(crm: str, path: str
 
 def test_an_unreachable_server_gives_none() -> None:
     assert ask("http://127.0.0.1:9/c/1") is None
+
+
+@pytest.mark.parametrize("url", ["not a url", "crm.example/c/1"])
+def test_a_url_urllib_cannot_parse_gives_none(url: str) -> None:
+    assert ask(url) is None
