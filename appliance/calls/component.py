@@ -23,6 +23,7 @@ from appliance.calls.channel import CAUSE_NO_CIRCUIT_AVAILABLE, Channel
 from appliance.calls.model import CallError
 from appliance.calls.originate import ClickToDial
 from appliance.calls.outbound import OutboundRoute
+from appliance.calls.recovery import recover_interrupted_calls
 from appliance.calls.technology import TechnologyRegistry
 from appliance.calls.telephony import TelephonySwitch
 from appliance.ivr.lookup import HttpLookup
@@ -87,6 +88,17 @@ class CallCenterComponent(Component):
         self.switch: TelephonySwitch | None = None
         self.draining = False
 
+    async def _recover(self, service: Service) -> None:
+        """Close the calls a killed predecessor left journaled, before taking calls."""
+        if service.db is None:
+            return
+        closed = await asyncio.to_thread(recover_interrupted_calls, service.db.conn)
+        if closed:
+            log.warning("%d call(s) interrupted by an unclean stop closed", len(closed))
+            service.record_service_event("calls_interrupted", {
+                "calls": [{"call_id": c.call_id, "end": c.end, "queue_event": c.queue_event,
+                           "agent": c.agent} for c in closed]})
+
     async def start(self, service: Service) -> None:
         engine = self._media.engine
         assert engine is not None, "the media component starts first"
@@ -105,6 +117,7 @@ class CallCenterComponent(Component):
             devices=self.switch.device_name,  # agents log in only on a phone the box has
             lookup=HttpLookup(),  # the IVR lookup node's GET, in a worker thread (IVR-6)
         )
+        await self._recover(service)
         self.technologies.on_inbound = self._inbound
         self.technologies.on_feature = self._feature
         self.center.register(service.control)

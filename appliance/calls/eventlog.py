@@ -74,6 +74,12 @@ CDR_COLUMNS = (
     "resolved",
 )
 
+# columns of the live_calls journal of calls in progress (docs/database.md)
+JOURNAL_COLUMNS = (
+    "call_id", "direction", "trunk", "channel", "legs", "caller", "callee", "queue", "agent",
+    "start", "answer", "updated",
+)
+
 
 def _text(value: Any) -> str:
     if value is None:
@@ -103,6 +109,8 @@ class EventLog:
             "cdr": [],
             "ivr_visits": [],
         }
+        # live_calls journal writes, in order: (call_id, row) upserts, (call_id, None) deletes
+        self._journal: list[tuple[str, tuple[Any, ...] | None]] = []
         self._count = 0
         self.failures = 0
 
@@ -147,10 +155,27 @@ class EventLog:
         if self.bus is not None:
             self.bus.publish("cdr", **record)
 
+    def journal_call(self, row: dict[str, Any]) -> None:
+        """Record a call in progress in ``live_calls`` (keys: :data:`JOURNAL_COLUMNS`)."""
+        if self.db is None:
+            return
+        self._journal.append((row["call_id"], tuple(row[c] for c in JOURNAL_COLUMNS)))
+        self._count_row()
+
+    def journal_end(self, call_id: str) -> None:
+        """Remove a call from ``live_calls`` (committed with its CDR, or after it)."""
+        if self.db is None:
+            return
+        self._journal.append((call_id, None))
+        self._count_row()
+
     def _add(self, table: str, row: tuple[Any, ...]) -> None:
         if self.db is None:
             return
         self._pending[table].append(row)
+        self._count_row()
+
+    def _count_row(self) -> None:
         self._count += 1
         if self._count >= self.batch:
             self.flush()
@@ -186,6 +211,13 @@ class EventLog:
                 conn.executemany(
                     f"INSERT INTO cdr ({', '.join(CDR_COLUMNS)}) VALUES ({marks})", rows
                 )
+            for call_id, journal_row in self._journal:
+                if journal_row is None:
+                    conn.execute("DELETE FROM live_calls WHERE call_id = ?", (call_id,))
+                else:
+                    conn.execute(
+                        f"INSERT OR REPLACE INTO live_calls ({', '.join(JOURNAL_COLUMNS)}) "
+                        f"VALUES ({','.join('?' * len(JOURNAL_COLUMNS))})", journal_row)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
@@ -201,6 +233,7 @@ class EventLog:
             return
         for pending in self._pending.values():
             pending.clear()
+        self._journal.clear()
         self._count = 0
 
     def _trim(self) -> None:

@@ -87,6 +87,15 @@ class CallManager:
         self._ids = itertools.count(1)
         self._prefix = f"{int(clock.time())}"
 
+    def _journal(self, call: Call) -> None:
+        """Journal the call in progress (``live_calls``) for crash recovery (calls/recovery.py)."""
+        self.events.journal_call({
+            "call_id": call.call_id, "direction": call.direction, "trunk": call.trunk,
+            "channel": call.channel.name, "legs": ",".join(leg.name for leg in call.legs),
+            "caller": call.caller, "callee": call.dnis, "queue": call.queue, "agent": call.agent,
+            "start": call.start, "answer": call.answer, "updated": self.clock.time(),
+        })
+
     def _publish(self, topic: str, call: Call, **data: Any) -> None:
         if self.bus is not None:
             self.bus.publish(topic, call_id=call.call_id, **data)
@@ -104,6 +113,7 @@ class CallManager:
         )
         channel.call_id = call_id
         self.calls[call_id] = call
+        self._journal(call)
         self._publish(
             "call.new",
             call,
@@ -118,11 +128,13 @@ class CallManager:
         if call.answer is None:
             call.channel.answer()
             call.answer = self.clock.time()
+            self._journal(call)
             self._publish("call.answer", call)
 
     def add_leg(self, call: Call, channel: Channel) -> None:
         call.legs.append(channel)
         channel.call_id = call.call_id
+        self._journal(call)
         self._publish("call.leg", call, channel=channel.name)
 
     def drop_leg(self, call: Call, channel: Channel, cause: int = CAUSE_NORMAL_CLEARING) -> None:
@@ -143,6 +155,7 @@ class CallManager:
         for ch in channels:
             ch.stop_play()
         call.bridge = self.switch.bridge(list(channels))
+        self._journal(call)
         self._publish("call.bridge", call, channels=[c.name for c in channels])
         return call.bridge
 
@@ -224,5 +237,6 @@ class CallManager:
                 "resolved": call.resolved,
             }
         )
+        self.events.journal_end(call.call_id)
         self.calls.pop(call.call_id, None)
         self._publish("call.end", call, disposition=disp, cause=cause)
