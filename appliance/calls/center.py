@@ -25,6 +25,7 @@ from appliance.ivr.engine import Ivr, Lookup
 from appliance.runtime.clock import Clock
 from appliance.runtime.control import ControlServer
 from appliance.runtime.events import EventBus
+from appliance.store.writer import DatabaseWriter
 
 
 class CallCenter:
@@ -43,12 +44,13 @@ class CallCenter:
         rng: random.Random | None = None,
         batch: int = 1,
         devices: DeviceDirectory | None = None,
+        writer: DatabaseWriter | None = None,
     ) -> None:
         self.clock = clock
         self.bus = bus
         self.db = db
         self.switch = switch
-        self.events = EventLog(db, clock, bus, batch=batch)
+        self.events = EventLog(db, clock, bus, batch=batch, writer=writer)
         self.calls = CallManager(clock, switch, self.events, bus)
         self.acd = Acd(acd, clock, self.calls, self.events, rng=rng, devices=devices)
         self.ivr = Ivr(ivr, clock, self.calls, self.acd, self.events, lookup=lookup)

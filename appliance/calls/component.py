@@ -31,6 +31,8 @@ from appliance.media.component import MediaComponent
 from appliance.media.prompts import Prompt, PromptError, load_prompt
 from appliance.runtime.control import ControlError
 from appliance.runtime.service import Component, Service
+from appliance.store.db import connect
+from appliance.store.writer import DatabaseWriter
 
 log = logging.getLogger("appliance.calls")
 
@@ -86,7 +88,16 @@ class CallCenterComponent(Component):
         self.technologies = technologies
         self.center: CallCenter | None = None
         self.switch: TelephonySwitch | None = None
+        self.writer: DatabaseWriter | None = None
         self.draining = False
+
+    def _start_writer(self, service: Service) -> DatabaseWriter | None:
+        """queue_log, CDR, IVR visits and live_calls commit off the loop (store/writer.py)."""
+        if service.db is None:
+            return None
+        path = service.config.paths.database_path
+        self.writer = DatabaseWriter(lambda: connect(path))
+        return self.writer
 
     async def _recover(self, service: Service) -> None:
         """Close the calls a killed predecessor left journaled, before taking calls."""
@@ -150,11 +161,16 @@ class CallCenterComponent(Component):
         self.technologies.on_feature = None
         if self.center is not None:
             self.center.flush()
+        if self.writer is not None:
+            await asyncio.to_thread(self.writer.stop)
+            self.writer = None
 
     async def prepare_shutdown(self) -> dict[str, int]:
         self.draining = True
         if self.center is not None:
             self.center.flush()
+        if self.writer is not None:
+            await asyncio.to_thread(self.writer.flush)
         return {}
 
     async def resume(self) -> None:

@@ -20,6 +20,7 @@ import sqlite_utils
 
 from appliance.runtime.clock import Clock
 from appliance.runtime.events import EventBus
+from appliance.store.writer import DatabaseWriter
 
 log = logging.getLogger("appliance.calls")
 
@@ -99,8 +100,10 @@ class EventLog:
         bus: EventBus | None = None,
         *,
         batch: int = 1,
+        writer: DatabaseWriter | None = None,
     ) -> None:
         self.db = db
+        self.writer = writer
         self.clock = clock
         self.bus = bus
         self.batch = max(1, batch)
@@ -183,56 +186,39 @@ class EventLog:
     def flush(self) -> None:
         """Commit every pending row in one transaction.
 
-        If the database refuses (disk full, locked past the busy timeout), the
-        rows stay pending and are retried at the next flush, so calls go on;
-        beyond ``MAX_PENDING`` rows the oldest are dropped, with an error.
+        With a :class:`~appliance.store.writer.DatabaseWriter` (the daemon) the
+        rows are handed to its thread and this returns at once. Without one
+        (tools, the traffic simulator), if the database refuses (disk full,
+        locked past the busy timeout), the rows stay pending and are retried at
+        the next flush, so calls go on; beyond ``MAX_PENDING`` rows the oldest
+        are dropped, with an error.
         """
         if self.db is None or self._count == 0:
             return
-        conn = self.db.conn
-        try:
-            conn.execute("BEGIN")
-            rows = self._pending["queue_log"]
-            if rows:
-                conn.executemany(
-                    "INSERT INTO queue_log (at, call_id, queue, agent, event, "
-                    "data1, data2, data3, data4, data5) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    rows,
+        pending = {table: list(rows) for table, rows in self._pending.items()}
+        journal = list(self._journal)
+        if self.writer is not None:
+            self.writer.submit(lambda conn: _write_rows(conn, pending, journal))
+        else:
+            conn = self.db.conn
+            try:
+                conn.execute("BEGIN")
+                _write_rows(conn, pending, journal)
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                self.failures += 1
+                log.error(
+                    "cannot append %d call-center events to the database (%s); kept for a retry",
+                    self._count,
+                    exc,
+                    extra={"cause": str(exc)},
                 )
-            rows = self._pending["ivr_visits"]
-            if rows:
-                conn.executemany(
-                    "INSERT INTO ivr_visits (at, call_id, flow, node, result) VALUES (?,?,?,?,?)",
-                    rows,
-                )
-            rows = self._pending["cdr"]
-            if rows:
-                marks = ",".join("?" * len(CDR_COLUMNS))
-                conn.executemany(
-                    f"INSERT INTO cdr ({', '.join(CDR_COLUMNS)}) VALUES ({marks})", rows
-                )
-            for call_id, journal_row in self._journal:
-                if journal_row is None:
-                    conn.execute("DELETE FROM live_calls WHERE call_id = ?", (call_id,))
-                else:
-                    conn.execute(
-                        f"INSERT OR REPLACE INTO live_calls ({', '.join(JOURNAL_COLUMNS)}) "
-                        f"VALUES ({','.join('?' * len(JOURNAL_COLUMNS))})", journal_row)
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            self.failures += 1
-            log.error(
-                "cannot append %d call-center events to the database (%s); kept for a retry",
-                self._count,
-                exc,
-                extra={"cause": str(exc)},
-            )
-            self._trim()
-            return
-        for pending in self._pending.values():
-            pending.clear()
+                self._trim()
+                return
+        for rows in self._pending.values():
+            rows.clear()
         self._journal.clear()
         self._count = 0
 
@@ -246,3 +232,31 @@ class EventLog:
             excess -= drop
             self._count -= drop
             log.error("dropped %d call-center events the database would not take", drop)
+
+
+def _write_rows(conn: sqlite3.Connection, pending: dict[str, list[tuple[Any, ...]]],
+                journal: list[tuple[str, tuple[Any, ...] | None]]) -> None:
+    """Insert one flush's rows inside the caller's transaction."""
+    if pending["queue_log"]:
+        conn.executemany(
+            "INSERT INTO queue_log (at, call_id, queue, agent, event, "
+            "data1, data2, data3, data4, data5) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            pending["queue_log"],
+        )
+    if pending["ivr_visits"]:
+        conn.executemany(
+            "INSERT INTO ivr_visits (at, call_id, flow, node, result) VALUES (?,?,?,?,?)",
+            pending["ivr_visits"],
+        )
+    if pending["cdr"]:
+        marks = ",".join("?" * len(CDR_COLUMNS))
+        conn.executemany(
+            f"INSERT INTO cdr ({', '.join(CDR_COLUMNS)}) VALUES ({marks})", pending["cdr"]
+        )
+    for call_id, journal_row in journal:
+        if journal_row is None:
+            conn.execute("DELETE FROM live_calls WHERE call_id = ?", (call_id,))
+        else:
+            conn.execute(
+                f"INSERT OR REPLACE INTO live_calls ({', '.join(JOURNAL_COLUMNS)}) "
+                f"VALUES ({','.join('?' * len(JOURNAL_COLUMNS))})", journal_row)
