@@ -6,8 +6,11 @@ rows only. The writer is also the single place that publishes the same
 facts on the event bus (topics ``queue.<event>``, ``cdr``, ``ivr.visit``) so
 that wallboards and the control socket see what the database records.
 
-On the box each row is committed at once (``batch=1``); the traffic
-simulator batches thousands of rows per transaction.
+On the box each row is handed at once (``batch=1``) to the daemon's
+:class:`~appliance.store.writer.DatabaseWriter`, which commits it off the
+event loop; the traffic simulator batches thousands of rows per transaction
+on its own connection. Calls in progress are journaled in ``live_calls`` for
+crash recovery (appliance/calls/recovery.py).
 """
 
 from __future__ import annotations
