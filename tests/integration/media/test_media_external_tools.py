@@ -1,4 +1,9 @@
-"""The media DSP against tools nobody here wrote: sox, multimon-ng, minimodem, espeak-ng."""
+"""The media DSP against tools nobody here wrote: sox, multimon-ng, minimodem, espeak-ng.
+
+Caller ID is proven on the implementation the analog ports use
+(``appliance.signalling.analog``: ``callerid_tx`` sends it on FXS ports, the
+``FskCallerIdReceiver`` of ``receivers`` hears it on FXO ports).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ import numpy as np
 import pytest
 
 from appliance.config.sections.media import BUILTIN_TONE_PLANS
-from appliance.media.dsp.callerid import CallerId, decode_fsk, generate_fsk
 from appliance.media.dsp.cpt import CallProgressDetector, CptProfile
 from appliance.media.dsp.dtmf import (
     DIGITS,
@@ -23,10 +27,21 @@ from appliance.media.dsp.fsk import BELL202, fsk_discriminate, uart_decode
 from appliance.media.engine import MediaEngine
 from appliance.media.events import DtmfDigit, MediaEvent
 from appliance.media.prompts import PromptError, load_prompt
+from appliance.signalling.analog.callerid import CallerId, build_mdmf, build_sdmf, parse_fsk
+from appliance.signalling.analog.callerid_tx import fsk_burst
+from appliance.signalling.analog.listen import CallerIdBurst
+from appliance.signalling.analog.receivers import MODEMS, FskCallerIdReceiver
 
 pytestmark = pytest.mark.integration
 
 CID = CallerId(number="01062345678", name="ZHANG SAN", datetime="11231015")
+
+
+def heard_callerid(samples: np.ndarray, standard: str) -> CallerId:
+    """What an FXO port's receiver makes of ``samples``."""
+    heard = FskCallerIdReceiver(MODEMS[standard]).decode(samples)
+    assert isinstance(heard, CallerIdBurst), heard
+    return parse_fsk(heard.message)
 
 
 def run(cmd: list[str], stdin: bytes | None = None) -> bytes:
@@ -144,8 +159,8 @@ def test_minimodem_bell202_text_is_decoded_by_the_engine(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("fmt", ["mdmf", "sdmf"])
-def test_engine_bell202_caller_id_is_decoded_by_minimodem(tmp_path: Path, fmt: str) -> None:
-    burst = generate_fsk(CID, "bell202", fmt)  # type: ignore[arg-type]
+def test_fxs_bell202_caller_id_is_decoded_by_minimodem(tmp_path: Path, fmt: str) -> None:
+    burst = fsk_burst(build_mdmf(CID) if fmt == "mdmf" else build_sdmf(CID), "bell202")
     wav = write_8k(tmp_path / "cid.wav", np.concatenate([np.zeros(800), burst, np.zeros(800)]))
     out = run(["minimodem", "--rx", "callerid", "-q", "-R", "8000", "-f", str(wav)]).decode()
     assert "Phone: 01062345678" in out and "Time:  11/23 10:15" in out
@@ -153,18 +168,28 @@ def test_engine_bell202_caller_id_is_decoded_by_minimodem(tmp_path: Path, fmt: s
         assert "Name:  ZHANG SAN" in out
 
 
-def test_engine_v23_clip_is_decoded_by_multimon_ng_clipfsk(tmp_path: Path) -> None:
-    burst = generate_fsk(CID, "etsi", "mdmf")
+def test_fxs_v23_clip_is_decoded_by_multimon_ng_clipfsk(tmp_path: Path) -> None:
+    burst = fsk_burst(build_mdmf(CID), "v23")
     wav = write_8k(tmp_path / "clip.wav", np.concatenate([np.zeros(800), burst, np.zeros(800)]))
     out = run(["multimon-ng", "-t", "raw", "-a", "CLIPFSK", "-q", "-"], stdin=to_22050_raw(wav))
     assert "CLIPFSK: CS DATE=11231015 CID=01062345678 CNT=ZHANG SAN" in out.decode()
 
 
 def test_caller_id_survives_a_sox_round_trip_through_a_law_and_resampling(tmp_path: Path) -> None:
-    wav = write_8k(tmp_path / "cid.wav", generate_fsk(CID, "etsi"))
+    wav = write_8k(tmp_path / "cid.wav", fsk_burst(build_mdmf(CID), "v23"))
     coded = tmp_path / "cid-alaw-16k.wav"
     run(["sox", str(wav), "-e", "a-law", "-r", "16000", str(coded)])
-    assert decode_fsk(read_8k(coded), "etsi") == CID
+    assert heard_callerid(read_8k(coded), "v23") == CID
+
+
+def test_minimodem_callerid_burst_is_heard_by_the_fxo_receiver(tmp_path: Path) -> None:
+    """The other direction: a burst nobody here modulated, Bell 202 framed as GR-30 asks."""
+    message = build_mdmf(CID)
+    wav = tmp_path / "tx.wav"
+    # minimodem sends raw 8N1 characters after a mark lead-in (GR-30 §3.1.2 mark signal)
+    run(["minimodem", "--tx", "1200", "-R", "48000", "-f", str(wav)], stdin=message)
+    samples = np.concatenate([np.zeros(800, np.int16), read_8k(wav), np.zeros(800, np.int16)])
+    assert heard_callerid(samples, "bell202") == CID
 
 
 def _cpt_events(samples: np.ndarray, profile: CptProfile) -> list[str]:
