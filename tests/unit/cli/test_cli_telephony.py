@@ -34,9 +34,9 @@ def test_spans_show_lists_counters_and_every_channel(rig: Rig) -> None:
 def test_busy_out_takes_effect_and_is_audited(rig: Rig) -> None:
     result = rig.run("spans", "busy-out", "span1", "7")
     assert result.exit_code == 0, result.output
-    assert "span1 channel 7: maintenance" in result.output
+    assert "span1 channel 7: blocked-local" in result.output
     channel = next(c for c in rig.json("spans", "show", "span1")["channels"] if c["channel"] == 7)
-    assert channel["state"] == "maintenance"
+    assert channel["state"] == "blocked-local"
     assert rig.run("spans", "busy-out", "span1", "7", "--off").exit_code == 0
     rows = rig.audit_rows()
     assert [(r["action"], r["target"], r["outcome"], r["origin"]) for r in rows] == [
