@@ -220,7 +220,7 @@ class FixtureDaemons:
         return {"ivr": {"flows": [{"name": "main", "start": "welcome"}]}}
 
     def _config_apply(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"applied": params.get("path")}
+        return {"applied": [], "restart_required": ["acd.agents"], "source": params.get("path")}
 
     def _spans_list(self, params: dict[str, Any]) -> dict[str, Any]:
         self._advance()

@@ -17,7 +17,7 @@ from appliance.cli.common import (
     print_json,
     print_table,
 )
-from appliance.cli.queues import apply_option, edit_acd, file_option
+from appliance.cli.queues import apply_option, edit_acd, file_option, print_applied
 
 COLUMNS = ["agent", "name", "state", "in_state", "pause", "device", "queues"]
 
@@ -197,12 +197,12 @@ def add_agent(ctx: Context, agent_id: str, name: str, device: str, skills: tuple
                 raise CliError(f"no queue {queue!r}; known: {', '.join(map(str, known)) or 'none'}")
             known[queue].setdefault("members", []).append(agent_id)
 
-    path = edit_acd(ctx, file, "agent.add", agent_id, change, apply,
-                    {"name": name, "device": device, "queues": list(queues)})
+    path, reports = edit_acd(ctx, file, "agent.add", agent_id, change, apply,
+                             {"name": name, "device": device, "queues": list(queues)})
     if as_json:
-        print_json({"added": agent_id, "file": path, "applied": apply})
+        print_json({"added": agent_id, "file": path, "daemons": reports})
     else:
-        click.echo(f"agent {agent_id}: added to {path}" + (" and applied" if apply else ""))
+        print_applied(f"agent {agent_id}: added to {path}", reports)
 
 
 @agents_group.command("remove")
@@ -225,8 +225,8 @@ def remove_agent(ctx: Context, agent_id: str, file: str | None, apply: bool,
         for queue in acd["queues"]:
             queue["members"] = [m for m in queue.get("members", []) if m != agent_id]
 
-    path = edit_acd(ctx, file, "agent.remove", agent_id, change, apply, {})
+    path, reports = edit_acd(ctx, file, "agent.remove", agent_id, change, apply, {})
     if as_json:
-        print_json({"removed": agent_id, "file": path, "applied": apply})
+        print_json({"removed": agent_id, "file": path, "daemons": reports})
     else:
-        click.echo(f"agent {agent_id}: removed from {path}" + (" and applied" if apply else ""))
+        print_applied(f"agent {agent_id}: removed from {path}", reports)

@@ -121,13 +121,16 @@ def diff(ctx: Context, file: str, daemon: DaemonName, as_json: bool) -> None:
 
 @config_group.command()
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True,
+              help="Apply even a file with no spans and no ports (takes every line down).")
 @output_options
 @pass_context
-def apply(ctx: Context, file: str, as_json: bool) -> None:
+def apply(ctx: Context, file: str, force: bool, as_json: bool) -> None:
     """Validate FILE and make both daemons take it; a refused file changes nothing.
 
-    The daemons read FILE themselves; install it at the configured path for it
-    to survive a restart.
+    Each daemon says which changed settings took effect now and which wait for
+    its restart. The daemons read FILE themselves; install it at the configured
+    path for it to survive a restart.
 
     Example: appliancectl config apply /etc/appliance/appliance.toml
     """
@@ -143,9 +146,25 @@ def apply(ctx: Context, file: str, as_json: bool) -> None:
         ) from exc
     results = {}
     for daemon in DAEMONS:
-        results[daemon] = daemon_call(config.control_socket(daemon), "config.apply", path=path)
-    record(db, "config.apply", target=path, detail={"daemons": list(results)})
+        try:
+            results[daemon] = daemon_call(config.control_socket(daemon), "config.apply",
+                                          path=path, force=force)
+        except CliError as exc:
+            record(db, "config.apply", target=path, outcome=f"refused by {daemon}: {exc}")
+            raise
+    record(db, "config.apply", target=path, detail={"daemons": results, "force": force})
     if as_json:
-        print_json({"applied": path, "daemons": results})
-    else:
-        click.echo(f"{path}: applied to {', '.join(results)}")
+        print_json({"file": path, "daemons": results})
+        return
+    for daemon, report in results.items():
+        click.echo(describe_reload(daemon, report))
+
+
+def describe_reload(daemon: str, report: dict[str, Any]) -> str:
+    """``telephonyd: applied rig.spans; takes effect after a restart ...: acd.queues``."""
+    applied = ", ".join(str(k) for k in report.get("applied") or []) or "nothing it reads changed"
+    waiting = ", ".join(str(k) for k in report.get("restart_required") or [])
+    line = f"{daemon}: applied {applied}"
+    if waiting:
+        line += f"; takes effect after a restart of {daemon}: {waiting}"
+    return line

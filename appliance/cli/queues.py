@@ -21,6 +21,7 @@ from appliance.cli.common import (
     print_json,
     print_table,
 )
+from appliance.cli.config import describe_reload
 from appliance.config import ConfigErrors, load_config_text
 from appliance.config.load import parse_toml, read_config_file
 from appliance.config.render import render_toml
@@ -47,13 +48,14 @@ def _valid(text: str, path: str) -> bool:
 def edit_acd(
     ctx: Context, file: str | None, action: str, target: str,
     change: Callable[[dict[str, Any]], None], apply: bool, detail: dict[str, Any],
-) -> str:
+) -> tuple[str, dict[str, Any]]:
     """Change the ``[acd]`` table of the configuration file, checked and audited (ADM-1).
 
     The file is parsed, changed, checked (field and cross-reference checks of
     the [acd] schema; an edit never turns a valid file invalid), kept as
     FILE.bak and replaced atomically. Comments in the file are not kept.
-    With ``apply`` both daemons then take the file (``config.apply``).
+    With ``apply`` both daemons then take the file (``config.apply``); their
+    reports (what took effect, what waits for a restart) are returned with the path.
     """
     path = os.path.abspath(file or ctx.config_path)
 
@@ -87,10 +89,20 @@ def edit_acd(
         if apply:
             config = ctx.config()
             for daemon in ("telephonyd", "powerd"):
-                daemon_call(config.control_socket(daemon), "config.apply", path=path)
+                reports[daemon] = daemon_call(config.control_socket(daemon), "config.apply",
+                                              path=path)
         return path
 
-    return audit_change(ctx, action, target, run, detail={**detail, "file": path})
+    reports: dict[str, Any] = {}
+    audit_change(ctx, action, target, run, detail={**detail, "file": path})
+    return path, reports
+
+
+def print_applied(done: str, reports: dict[str, Any]) -> None:
+    """What an edit did to the file, then per daemon what took effect and what waits."""
+    click.echo(done)
+    for daemon, report in reports.items():
+        click.echo(describe_reload(daemon, report))
 
 
 file_option = click.option("--file", "file", metavar="FILE", type=click.Path(dir_okay=False),
@@ -172,12 +184,12 @@ def add_queue(ctx: Context, queue: str, strategy: str, members: tuple[str, ...],
             raise CliError(f"queue {queue!r} already exists", EXIT_REFUSED)
         acd["queues"].append({"name": queue, "strategy": strategy, "members": list(members)})
 
-    path = edit_acd(ctx, file, "queue.add", queue, change, apply,
-                    {"strategy": strategy, "members": list(members)})
+    path, reports = edit_acd(ctx, file, "queue.add", queue, change, apply,
+                             {"strategy": strategy, "members": list(members)})
     if as_json:
-        print_json({"added": queue, "file": path, "applied": apply})
+        print_json({"added": queue, "file": path, "daemons": reports})
     else:
-        click.echo(f"{queue}: added to {path}" + (" and applied" if apply else ""))
+        print_applied(f"{queue}: added to {path}", reports)
 
 
 @queues_group.command("remove")
@@ -198,8 +210,8 @@ def remove_queue(ctx: Context, queue: str, file: str | None, apply: bool, as_jso
             raise CliError(f"no queue {queue!r} in the file; known: {known}")
         acd["queues"] = [q for q in acd["queues"] if q.get("name") != queue]
 
-    path = edit_acd(ctx, file, "queue.remove", queue, change, apply, {})
+    path, reports = edit_acd(ctx, file, "queue.remove", queue, change, apply, {})
     if as_json:
-        print_json({"removed": queue, "file": path, "applied": apply})
+        print_json({"removed": queue, "file": path, "daemons": reports})
     else:
-        click.echo(f"{queue}: removed from {path}" + (" and applied" if apply else ""))
+        print_applied(f"{queue}: removed from {path}", reports)

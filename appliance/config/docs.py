@@ -23,7 +23,10 @@ running daemon takes a new file on `systemctl reload` (SIGHUP) or
 `appliancectl config apply FILE`, and keeps its running configuration when the
 new file is refused. The answer names the sections that took effect and those
 that wait for a restart of the daemon; a file that would take away every span
-and every port is refused unless forced (`config apply --force`). Only a
+and every port is refused unless forced (`config apply --force`). Taken live
+today: `logging.level` and `rig.spans` (spans added, removed or changed are
+re-opened); every other changed key a daemon reads is reported as waiting for
+its restart and listed in `status` as `restart_required`. Only a
 regular file of at most 1 MiB is read; every number must be finite (no `nan`
 or `inf`) and no string is longer than 4096 characters.
 

@@ -27,15 +27,21 @@ import sqlite_utils
 
 from appliance import __version__
 from appliance.config import ApplianceConfig, ConfigErrors, config_path_from, load_config
+from appliance.config.diff import changed_keys, covered
 from appliance.config.validate import to_plain
 from appliance.runtime.clock import Clock, RealClock
 from appliance.runtime.control import ControlError, ControlServer
 from appliance.runtime.events import EventBus
-from appliance.runtime.logs import setup_logging
+from appliance.runtime.logs import LEVELS, setup_logging
 from appliance.runtime.notify import notify, watchdog_interval
 from appliance.store import StoreError, open_database
 
 log = logging.getLogger("appliance.runtime")
+
+# what powerd reads of the configuration; telephonyd reads everything but these
+POWERD_SECTIONS = frozenset({"paths", "logging", "powerd", "power", "host"})
+POWERD_KEYS = frozenset({"rig.board", "rig.ups", "rig.watchdog"})
+SERVICE_LIVE_KEYS = frozenset({"logging.level"})  # the service itself applies these
 
 DaemonName = Literal["telephonyd", "powerd"]
 
@@ -51,8 +57,12 @@ class Component:
     async def stop(self) -> None:
         """Release everything; must be safe to call twice and after a failed start."""
 
+    # the configuration keys (``section`` or ``section.key``) :meth:`reconfigure` applies
+    # for real; any other changed key this daemon reads waits for a restart
+    live_keys: frozenset[str] = frozenset()
+
     async def reconfigure(self, config: ApplianceConfig) -> None:
-        """Take a new, already validated configuration."""
+        """Take a new, already validated configuration (the keys of :attr:`live_keys`)."""
 
     def status(self) -> dict[str, Any]:
         return {}
@@ -91,6 +101,9 @@ class Service:
         self.started_at = time.time()
         self._stopping = asyncio.Event()
         self._watchdog_task: asyncio.Task[None] | None = None
+        self._reload_lock = asyncio.Lock()
+        self._reload_tasks: set[asyncio.Task[None]] = set()
+        self.restart_required: list[str] = []  # changed keys applied only at the next start
         self.control.register("status", self._status)
         self.control.register("config.apply", self._config_apply)
         self.control.register("config.show", self._config_show)
@@ -100,9 +113,7 @@ class Service:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, self.request_stop)
         loop.add_signal_handler(signal.SIGINT, self.request_stop)
-        loop.add_signal_handler(
-            signal.SIGHUP, lambda: asyncio.ensure_future(self.reload_from_file())
-        )
+        loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
         try:
             await self._start()
         except (StoreError, ControlError, OSError) as exc:
@@ -172,20 +183,58 @@ class Service:
                 notify(WATCHDOG=1)
             await asyncio.sleep(period)
 
+    def _on_sighup(self) -> None:
+        task = asyncio.ensure_future(self._reload_on_sighup())
+        self._reload_tasks.add(task)
+        task.add_done_callback(self._reload_tasks.discard)
+
     # -- configuration ----------------------------------------------------
-    async def apply_config(self, new_config: ApplianceConfig, source: str) -> None:
+    def reads(self, key: str) -> bool:
+        """Whether this daemon uses configuration ``key`` at all (docs/configuration.md)."""
+        section = key.split(".", 1)[0]
+        if self.name == "powerd":
+            return section in POWERD_SECTIONS or key in POWERD_KEYS
+        return section != "power" and section != "powerd"
+
+    async def apply_config(self, new_config: ApplianceConfig, source: str) -> dict[str, Any]:
+        """Hand ``new_config`` to the components; say what took effect and what waits."""
+        changed = [k for k in changed_keys(self.config, new_config) if self.reads(k)]
+        live = frozenset().union(SERVICE_LIVE_KEYS, *(c.live_keys for c in self.components))
+        applied = [k for k in changed if covered(k, live)]
+        waiting = [k for k in changed if not covered(k, live)]
+        if new_config.logging.level != self.config.logging.level:
+            logging.getLogger().setLevel(LEVELS.get(new_config.logging.level, logging.INFO))
         for component in self.components:
             await component.reconfigure(new_config)
         self.config = new_config
-        self.record_service_event("reload", {"source": source})
-        self.bus.publish("service.reload", daemon=self.name, source=source)
-        log.info("configuration applied", extra={"daemon": self.name, "source": source})
+        self.restart_required = sorted({*self.restart_required, *waiting})
+        report = {"applied": applied, "restart_required": waiting, "source": source}
+        await asyncio.to_thread(self.record_service_event, "reload", report)
+        self.bus.publish("service.reload", daemon=self.name, **report)
+        log.info("configuration applied: %s live, %s after a restart",
+                 ", ".join(applied) or "nothing", ", ".join(waiting) or "nothing",
+                 extra={"daemon": self.name, "source": source})
+        return report
 
-    async def reload_from_file(self, path: str | None = None) -> dict[str, Any]:
-        source = path or self.config_path
-        notify(RELOADING=1, MONOTONIC_USEC=int(time.monotonic() * 1e6))
+    async def reload_from_file(self, path: str | None = None,
+                               force: bool = False) -> dict[str, Any]:
+        async with self._reload_lock:  # two SIGHUPs never run two reloads at once
+            return await self._reload(path or self.config_path, force)
+
+    async def _reload_on_sighup(self) -> None:
         try:
-            new_config = load_config(source)
+            await self.reload_from_file()
+        except ControlError as exc:
+            log.error("SIGHUP: configuration not reloaded: %s", exc.message,
+                      extra={"daemon": self.name})
+        except Exception:
+            log.exception("SIGHUP: reload failed; running configuration kept",
+                          extra={"daemon": self.name})
+
+    async def _reload(self, source: str, force: bool) -> dict[str, Any]:
+        notify(RELOADING=1, MONOTONIC_USEC=int(time.monotonic() * 1e6))
+        try:  # a regular file of at most 1 MiB, read and parsed in a worker (no FIFO stall)
+            new_config = await asyncio.to_thread(load_config, source)
         except ConfigErrors as exc:
             errors = [e.as_dict() for e in exc.errors]
             self.record_service_event("reload-refused", {"source": source, "errors": errors})
@@ -204,15 +253,25 @@ class Service:
                 f"{source}: {len(errors)} error(s); running configuration kept",
                 {"errors": errors},
             ) from exc
-        await self.apply_config(new_config, source)
+        if (self.config.rig.spans or self.config.rig.ports) and not (
+                new_config.rig.spans or new_config.rig.ports) and not force:
+            notify(READY=1, STATUS="running; last reload refused")
+            raise ControlError(
+                "refused",
+                f"{source} has no [[rig.spans]] and no [[rig.ports]]: applying it would take "
+                "down every line; running configuration kept (force to apply anyway)")
+        report = await self.apply_config(new_config, source)
         notify(READY=1, STATUS=f"running; reloaded {source}")
-        return {"applied": source}
+        return report
 
     async def _config_apply(self, params: dict[str, Any]) -> dict[str, Any]:
         path = params.get("path", self.config_path)
+        force = params.get("force", False)
         if not isinstance(path, str):
             raise ControlError("bad-params", "'path' must be a string")
-        return await self.reload_from_file(path)
+        if not isinstance(force, bool):
+            raise ControlError("bad-params", "'force' must be true or false")
+        return await self.reload_from_file(path, force)
 
     async def _config_show(self, params: dict[str, Any]) -> Any:
         return to_plain(self.config)
@@ -240,6 +299,7 @@ class Service:
             "hardware": self.hardware(),
             "components": {c.name: c.status() for c in self.components},
             "subscribers": self.bus.subscriber_count,
+            "restart_required": self.restart_required,
         }
 
     def record_service_event(self, event: str, detail: dict[str, Any]) -> None:

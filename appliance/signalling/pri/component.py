@@ -122,6 +122,8 @@ class SpansComponent(Component):
             span.close()
         self.spans.clear()
 
+    live_keys = frozenset({"rig.spans"})  # spans added, removed or changed are re-opened
+
     async def reconfigure(self, config: ApplianceConfig) -> None:
         new = {entry.name: entry for entry in config.rig.spans}
         for name in list(self.spans):

@@ -90,7 +90,8 @@ def test_events_stream_and_reload_refuses_a_bad_file_keeping_the_running_one(
     assert error["key"] == "logging.level" and error["line"] == 7
     assert still["logging"]["level"] == "info"
     assert reloaded["event"] == "service.reload"
-    assert applied == {"applied": str(tmp_path / "fixed.toml")}
+    assert applied == {"applied": ["logging.level"], "restart_required": [],
+                       "source": str(tmp_path / "fixed.toml")}
     assert shown["logging"]["level"] == "debug"
     assert daemon.stop() == 0
 

@@ -32,7 +32,13 @@ def test_add_agent_to_a_queue_and_apply(rig: Rig, acd: Path) -> None:
     result = rig.run("agents", "add", "1002", "--name", "Bob", "--device", "sip/bob",
                      "--skill", "french=7", "--queue", "sales", "--file", str(acd), "--apply")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"agent 1002: added to {acd} and applied"
+    assert result.output.splitlines() == [
+        f"agent 1002: added to {acd}",
+        # the ACD takes agents only at start: said so, not "applied"
+        "telephonyd: applied nothing it reads changed; takes effect after a restart of "
+        "telephonyd: acd.agents",
+        "powerd: applied nothing it reads changed; takes effect after a restart of "
+        "powerd: acd.agents"]
     tree = acd_of(acd)
     assert tree["agents"][1] == {"id": "1002", "name": "Bob", "device": "sip/bob",  # type: ignore[index]
                                  "skills": {"french": 7}}
@@ -53,7 +59,7 @@ def test_remove_agent_takes_it_out_of_every_queue(rig: Rig, acd: Path) -> None:
 def test_queue_add_and_remove(rig: Rig, acd: Path) -> None:
     out = rig.json("queues", "add", "support", "--strategy", "ringall", "--member", "1001",
                    "--file", str(acd))
-    assert out == {"added": "support", "file": str(acd), "applied": False}
+    assert out == {"added": "support", "file": str(acd), "daemons": {}}
     assert [q["name"] for q in acd_of(acd)["queues"]] == ["sales", "support"]  # type: ignore[attr-defined]
     assert rig.run("queues", "remove", "sales", "--file", str(acd)).exit_code == 0
     assert [q["name"] for q in acd_of(acd)["queues"]] == ["support"]  # type: ignore[attr-defined]
