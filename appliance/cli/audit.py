@@ -2,7 +2,13 @@
 
 Every command that changes something goes through :func:`audited_call` (a
 daemon method) or :func:`audit_change` (a local change), so its outcome,
-accepted or refused, lands in ``audit_log`` (ADM-2).
+accepted or refused, lands in ``audit_log`` (ADM-2). The daemons audit every
+state-changing socket request themselves with the caller's SO_PEERCRED
+identity (appliance/auth/guard.py); the CLI's own row names the real uid's
+user (``pwd``), never ``$USER``. A user who may not write the database (a
+member of the appliance group: 0640) still reaches the daemons, which audit.
+
+``appliancectl audit verify`` walks the hash chain (appliance/store/audit.py).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sqlite3
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
@@ -17,17 +24,19 @@ import click
 import sqlite_utils
 
 from appliance.cli.common import (
+    EXIT_FAILED,
     EXIT_REFUSED,
     CliError,
     Context,
     daemon_call,
+    echo_err,
     output_options,
     pass_context,
     print_json,
     print_table,
 )
 from appliance.store import StoreError, open_database
-from appliance.store.audit import record
+from appliance.store.audit import record, verify
 
 Daemon = Literal["telephonyd", "powerd"]
 T = TypeVar("T")
@@ -68,14 +77,36 @@ def audit_change(
     detail: dict[str, Any] | None = None,
 ) -> T:
     """Run ``change`` and write its outcome, ``ok`` or ``refused: <why>``, to the audit log."""
-    db = open_store(ctx)
+    db = _writable_store(ctx)
     try:
         result = change()
     except CliError as exc:
-        record(db, action, target=target, outcome=f"refused: {exc.message}", detail=detail)
+        _record_local(db, action, target, f"refused: {exc.message}", detail)
         raise
-    record(db, action, target=target, detail=detail)
+    _record_local(db, action, target, "ok", detail)
     return result
+
+
+def _writable_store(ctx: Context) -> sqlite_utils.Database | None:
+    """The database if this user may write it; None for a group member (0640)."""
+    path = ctx.config().paths.database_path
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return None
+    try:
+        return open_store(ctx)
+    except CliError as exc:
+        echo_err(f"warning: no local audit row: {exc.message}")
+        return None
+
+
+def _record_local(db: sqlite_utils.Database | None, action: str, target: str, outcome: str,
+                  detail: dict[str, Any] | None) -> None:
+    if db is None:
+        return  # the daemon audits the request with the caller's real identity
+    try:
+        record(db, action, target=target, outcome=outcome, detail=detail)
+    except sqlite3.Error as exc:
+        echo_err(f"warning: audit row not written locally ({exc}); the daemon audits it")
 
 
 def audited_call(
@@ -103,7 +134,7 @@ def _parse_since(text: str | None) -> float | None:
         ) from exc
 
 
-@click.command("audit")
+@click.group("audit", invoke_without_command=True)
 @click.option("--since", metavar="AGE|DATE", help="Only entries newer than 12h, 7d or an ISO date.")
 @click.option("--actor", help="Only entries made by this user.")
 @click.option("--action", "action_prefix", help="Only actions starting with this (e.g. 'agent.').")
@@ -116,10 +147,12 @@ def audit(
 ) -> None:
     """Show the audit log: who changed what, from where, and whether it was refused.
 
-    Newest entries last.
+    Newest entries last. `appliancectl audit verify` checks the hash chain.
 
     Example: appliancectl audit --since 24h --action user.
     """
+    if click.get_current_context().invoked_subcommand is not None:
+        return
     where = ["1 = 1"]
     args: list[Any] = []
     start = _parse_since(since)
@@ -152,3 +185,30 @@ def audit(
         for row in rows
     ]
     print_table(table, ["at", "actor", "origin", "action", "target", "outcome", "detail"])
+
+
+@audit.command("verify")
+@output_options
+@pass_context
+def audit_verify(ctx: Context, as_json: bool) -> None:
+    """Check the audit log's hash chain; name the first row that breaks it (exit 1).
+
+    Prints the head hash: note it somewhere else to detect a truncated tail later.
+
+    Example: appliancectl audit verify
+    """
+    db = open_store(ctx)
+    verdict = verify(db.conn)
+    if as_json:
+        print_json(verdict.as_dict())
+    elif verdict.ok:
+        legacy = f"; {verdict.legacy} older row(s) predate the chain" if verdict.legacy else ""
+        click.echo(f"audit log intact: {verdict.chained} row(s) chained{legacy}; "
+                   f"head {verdict.head or '-'}")
+    if not verdict.ok:
+        row = next(iter(db.query("SELECT * FROM audit_log WHERE id = ?", [verdict.broken_id])))
+        shown = {k: row[k] for k in ("id", "at", "actor", "origin", "action", "target",
+                                     "outcome")}
+        raise CliError(f"audit log broken at row {verdict.broken_id}: {verdict.reason}\n"
+                       f"  {json.dumps(shown)}\n"
+                       f"  {verdict.chained} row(s) before it are intact", EXIT_FAILED)
