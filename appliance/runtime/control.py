@@ -25,6 +25,20 @@ from appliance.runtime.events import EventBus, Subscription
 log = logging.getLogger("appliance.runtime.control")
 
 MAX_LINE = 1 << 20  # bytes in one request line
+MAX_ID = 128  # characters in a string request id
+MAX_DIGITS = 20  # digits in a JSON integer (an int64 has 19)
+MAX_PATTERNS = 64  # topic patterns in one subscribe
+MAX_PATTERN = 128  # characters in one topic pattern
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number this protocol accepts (RFC 8259 §6)")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise ValueError(f"integer of {len(text)} digits; at most {MAX_DIGITS}")
+    return int(text)
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
@@ -199,8 +213,13 @@ class ControlServer:
 
     async def _answer(self, line: bytes) -> tuple[Any, dict[str, Any] | Subscription | str]:
         try:
-            request = json.loads(line)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            request = json.loads(line, parse_constant=_no_constant, parse_int=_bounded_int)
+        except RecursionError:
+            return None, {
+                "id": None,
+                "error": {"code": "parse-error", "message": "JSON nested too deeply"},
+            }
+        except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
             return None, {
                 "id": None,
                 "error": {"code": "parse-error", "message": f"not a JSON line: {exc}"},
@@ -211,6 +230,14 @@ class ControlServer:
                 "error": {"code": "bad-request", "message": "a request must be a JSON object"},
             }
         request_id = request.get("id")
+        if not (request_id is None or isinstance(request_id, int)
+                or (isinstance(request_id, str) and len(request_id) <= MAX_ID)):
+            return None, {
+                "id": None,
+                "error": {"code": "bad-request",
+                          "message": f"'id' must be an integer or a string of at most {MAX_ID} "
+                                     "characters"},
+            }
         method = request.get("method")
         params = request.get("params", {})
         if not isinstance(method, str):
@@ -231,6 +258,15 @@ class ControlServer:
                     "error": {
                         "code": "bad-params",
                         "message": "'topics' must be a list of strings",
+                    },
+                }
+            if len(topics) > MAX_PATTERNS or any(len(t) > MAX_PATTERN for t in topics):
+                return request_id, {
+                    "id": request_id,
+                    "error": {
+                        "code": "bad-params",
+                        "message": f"at most {MAX_PATTERNS} topic patterns of at most "
+                                   f"{MAX_PATTERN} characters each",
                     },
                 }
             return request_id, self.bus.subscribe(topics)

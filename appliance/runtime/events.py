@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,11 +41,14 @@ class Subscription:
 
     def __init__(self, patterns: Iterable[str], maxsize: int = 1000) -> None:
         self.patterns = tuple(patterns) or ("*",)
+        # compiled once: one regular expression for every pattern of the subscription
+        self._match = re.compile("|".join(f"(?:{fnmatch.translate(p)})"
+                                          for p in self.patterns)).match
         self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
         self.missed = 0
 
     def matches(self, topic: str) -> bool:
-        return any(fnmatch.fnmatchcase(topic, p) for p in self.patterns)
+        return self._match(topic) is not None
 
     def offer(self, event: Event) -> None:
         if self.queue.full():

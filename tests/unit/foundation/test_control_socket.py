@@ -59,6 +59,18 @@ def test_request_and_answer(tmp_path: Path) -> None:
         (b'{"id": 1, "method": "explode"}\n', "internal"),
         (b'{"id": 1, "method": "refuse"}\n', "not-found"),
         (b'{"id": 1, "method": "subscribe", "params": {"topics": "span.*"}}\n', "bad-params"),
+        # issue 13 item 2: each of these raised uncaught and dropped the connection
+        (b'{"id": ' + b"9" * 5000 + b', "method": "ping"}\n', "parse-error"),
+        (b"[" * 100_000 + b"]" * 100_000 + b"\n", "parse-error"),
+        (b'{"id": 1, "method": "ping", "params": {"x": NaN}}\n', "parse-error"),
+        (b'{"id": 1, "method": "ping", "params": {"x": -Infinity}}\n', "parse-error"),
+        (b'{"id": "' + b"x" * 500 + b'", "method": "ping"}\n', "bad-request"),
+        (b'{"id": [1], "method": "ping"}\n', "bad-request"),
+        # issue 13 item 1: 40,000 patterns froze telephonyd for 8.3 s
+        (b'{"id": 1, "method": "subscribe", "params": {"topics": ['
+         + b",".join([b'"span.*"'] * 40_000) + b"]}}\n", "bad-params"),
+        (b'{"id": 1, "method": "subscribe", "params": {"topics": ["' + b"a" * 200
+         + b'"]}}\n', "bad-params"),
     ],
 )
 def test_garbage_gets_an_error_with_a_code_and_the_server_keeps_serving(
