@@ -89,3 +89,10 @@ class DatabaseWriter:
                     return
                 log.error("database refuses a batch (%s); retrying in %.1f s", exc, self._retry_s)
                 time.sleep(self._retry_s)
+            except Exception:  # a bug in the batch itself: retrying cannot heal it
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                self.failures += 1
+                log.exception("database writer: a batch failed and is dropped (failure %d); "
+                              "the writer goes on", self.failures)
+                return

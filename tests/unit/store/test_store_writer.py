@@ -62,3 +62,23 @@ def test_a_full_queue_blocks_the_producer_and_counts_the_overflow(tmp_path: Path
     assert writer.overflows == 1
     rows = [r[0] for r in db.conn.execute("SELECT call_id FROM queue_log ORDER BY id")]
     assert rows == ["a", "b", "c"]
+
+
+def test_a_failing_batch_is_counted_and_the_writer_goes_on(tmp_path: Path) -> None:
+    path = str(tmp_path / "appliance.db")
+    db = open_database(path)
+    writer = DatabaseWriter(lambda: connect(path), retry_s=0.05)
+
+    def broken(conn: object) -> None:
+        raise TypeError("a row built wrongly")
+
+    writer.submit(broken)
+    events = EventLog(db, VirtualClock(), writer=writer)
+    events.queue_event("ENTERQUEUE", call_id="after", queue="sales")
+    done = threading.Thread(target=writer.flush)
+    done.start()
+    done.join(5)
+    assert not done.is_alive(), "flush hung: the writer thread died on the failed batch"
+    assert writer.failures == 1
+    assert [r[0] for r in db.conn.execute("SELECT call_id FROM queue_log")] == ["after"]
+    writer.stop()
