@@ -138,9 +138,12 @@ class ControlServer:
         discarding = False  # inside the tail of an oversize line
         try:
             while True:
+                at_end = False
                 try:
-                    line = await reader.readline()
-                except ValueError:  # longer than MAX_LINE: answer once, skip to its end
+                    line = await reader.readuntil(b"\n")
+                except asyncio.LimitOverrunError as exc:
+                    # longer than MAX_LINE: answer once, then drop what was scanned (never
+                    # past its newline, so the next request survives) and skip to its end
                     if not discarding:
                         await send(
                             {
@@ -152,8 +155,11 @@ class ControlServer:
                             }
                         )
                     discarding = True
+                    await reader.readexactly(exc.consumed)
                     continue
-                except (ConnectionError, asyncio.IncompleteReadError):
+                except asyncio.IncompleteReadError as exc:  # the peer closed: a last line
+                    line, at_end = exc.partial, True
+                except ConnectionError:
                     break
                 if not line:
                     break
@@ -181,7 +187,9 @@ class ControlServer:
                     await send({"id": request_id, "result": {"subscribed": []}})
                 else:
                     await send(reply)
-        except (ConnectionError, asyncio.CancelledError):
+                if at_end:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
             if subscription is not None:

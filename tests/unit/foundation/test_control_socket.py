@@ -98,12 +98,15 @@ async def _refuse(params: dict[str, Any]) -> None:
     raise ControlError("not-found", "no span 'x'")
 
 
-def test_oversize_line_is_refused_and_the_connection_keeps_serving(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [3 << 20, (1 << 20) + 10])  # tail later / newline buffered
+def test_oversize_line_is_refused_and_the_connection_keeps_serving(
+    tmp_path: Path, size: int,
+) -> None:
     async def scenario() -> None:
         control = ControlServer(str(tmp_path / "d.sock"), EventBus(lambda: 0.0))
         await control.start()
         reader, writer = await asyncio.open_unix_connection(control.path)
-        huge = b'{"id":1,"method":"ping","params":{"x":"' + b"a" * (3 << 20) + b'"}}\n'
+        huge = b'{"id":1,"method":"ping","params":{"x":"' + b"a" * size + b'"}}\n'
         writer.write(huge + b'{"id": 2, "method": "ping"}\n')
         drain = asyncio.ensure_future(writer.drain())
         first = json.loads(await asyncio.wait_for(reader.readline(), 5))
