@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from console_terminal import Terminal, console_on
 
 from appliance.demo.__main__ import REPO_RIG, write_config
 from appliance.runtime.control import ControlError, call_once
@@ -193,3 +194,13 @@ def appliance(tmp_path: Path) -> Iterator[Appliance]:
         yield box
     finally:
         box.stop()
+
+
+@pytest.fixture
+def console(appliance: Appliance) -> Iterator[Terminal]:
+    """``appliance-console`` on the scenario's appliance, in tmux (80x24, vt100)."""
+    terminal = console_on(appliance.root, appliance.config)
+    try:
+        yield terminal
+    finally:
+        terminal.close()

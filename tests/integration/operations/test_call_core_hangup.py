@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from acd_traffic import agent
 from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
@@ -16,23 +17,18 @@ pytestmark = pytest.mark.integration
 CALLER = "13900000012"
 
 
-def agent_state(appliance: Appliance, agent: str) -> str:
-    agents = appliance.ctl_json("agents", "list")["agents"]
-    return str(next(a for a in agents if a["name"] == agent)["state"])
-
-
 def test_supervisor_hangup_completes_the_call_and_wraps_the_agent_up(
     appliance: Appliance,
 ) -> None:
     appliance.span_up()
     appliance.ctl("agents", "login", "1001", "fxs1")
-    assert agent_state(appliance, "1001") == "idle"
+    assert agent(appliance, "1001")["state"] == "idle"
     sim_call = appliance.e1_call(channel=4, calling=CALLER)
     row = appliance.live_call(CALLER)
     until(lambda: appliance.sim("e1a", "status")["calls"][str(sim_call)]["state"] == "connected",
           what="the IVR answering the caller")
     appliance.sim("e1a", "dtmf", call=sim_call, digits="1")  # menu key 1: sales
-    until(lambda: agent_state(appliance, "1001") == "talking", timeout=30,
+    until(lambda: agent(appliance, "1001")["state"] == "talking", timeout=30,
           what="phone 1 auto-answering the queue call")
     until(lambda: appliance.rows("SELECT status FROM recordings WHERE call_id = ?",
                                  row["call_id"]), what="the recording starting")
@@ -40,8 +36,8 @@ def test_supervisor_hangup_completes_the_call_and_wraps_the_agent_up(
     done = appliance.ctl("calls", "hangup", row["call_id"])
     assert f"{row['call_id']}: cleared (cause 16)" in done.stdout
 
-    until(lambda: agent_state(appliance, "1001") == "wrapup", what="agent 1001 in wrap-up")
-    until(lambda: agent_state(appliance, "1001") == "idle", timeout=30,
+    until(lambda: agent(appliance, "1001")["state"] == "wrapup", what="agent 1001 in wrap-up")
+    until(lambda: agent(appliance, "1001")["state"] == "idle", timeout=30,
           what="agent 1001 idle after the 5 s wrap-up")
     assert all(c["call_id"] != row["call_id"]
                for c in appliance.ctl_json("calls", "list")["calls"])

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from console_terminal import Terminal, console_on
+from console_terminal import Terminal
 from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def console(appliance: Appliance) -> Iterator[Terminal]:
-    terminal = console_on(appliance.root, appliance.config)
-    try:
-        yield terminal
-    finally:
-        terminal.close()
 
 
 def test_span_screen_shows_the_call_on_its_b_channel(appliance: Appliance,

@@ -11,16 +11,12 @@ import time
 from typing import Any
 
 import pytest
+from acd_traffic import agent
 from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
 
 CALLER = "13900000044"
-
-
-def agent_state(appliance: Appliance, agent: str) -> str:
-    agents = appliance.ctl_json("agents", "list")["agents"]
-    return str(next(a for a in agents if a["name"] == agent)["state"])
 
 
 def test_kill_9_mid_call_leaves_an_interrupted_cdr_a_closed_queue_log_and_a_recording(
@@ -34,7 +30,7 @@ def test_kill_9_mid_call_leaves_an_interrupted_cdr_a_closed_queue_log_and_a_reco
     until(lambda: appliance.sim("e1a", "status")["calls"][str(sim_call)]["state"] == "connected",
           what="the IVR answering the caller")
     appliance.sim("e1a", "dtmf", call=sim_call, digits="1")  # menu key 1: sales
-    until(lambda: agent_state(appliance, "1001") == "talking", timeout=30,
+    until(lambda: agent(appliance, "1001")["state"] == "talking", timeout=30,
           what="phone 1 auto-answering the queue call")
     until(lambda: appliance.rows("SELECT 1 FROM live_calls WHERE call_id = ? AND agent = '1001'",
                                  call_id), what="the call journaled as connected")
@@ -64,6 +60,6 @@ def test_kill_9_mid_call_leaves_an_interrupted_cdr_a_closed_queue_log_and_a_reco
     assert rec["status"] == "recovered" and float(rec["duration"]) > 0, rec
     (event,) = appliance.rows("SELECT detail FROM service_events WHERE event = 'calls_interrupted'")
     assert call_id in event["detail"]
-    assert agent_state(appliance, "1001") == "logged_out"  # the agent logs in again
+    assert agent(appliance, "1001")["state"] == "logged_out"  # the agent logs in again
     appliance.ctl("agents", "login", "1001", "fxs1")
-    assert agent_state(appliance, "1001") == "idle"
+    assert agent(appliance, "1001")["state"] == "idle"

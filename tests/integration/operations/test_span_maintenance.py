@@ -8,22 +8,11 @@ out of service.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from console_terminal import Terminal, console_on
+from console_terminal import Terminal
 from operations_rig import Appliance
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def console(appliance: Appliance) -> Iterator[Terminal]:
-    terminal = console_on(appliance.root, appliance.config)
-    try:
-        yield terminal
-    finally:
-        terminal.close()
 
 
 def test_loopback_answers_the_new_state(appliance: Appliance) -> None:
