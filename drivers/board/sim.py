@@ -83,7 +83,9 @@ class SimBusClient:
 
     def close(self) -> None:
         try:
-            self._file.close()
+            self._file.close()  # flushes what a failed transfer left buffered
+        except OSError:
+            pass  # the simulator is gone (stopped with the rig): nothing left to tell it
         finally:
             self._sock.close()
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
 import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -284,3 +286,18 @@ def test_wrong_chip_at_the_ina219_address_is_refused() -> None:
     sim.chips[0x40] = NotAnIna219()
     with pytest.raises(BoardInitError, match="reads back 0x1234"):
         board.open()
+
+
+def test_closing_the_sim_bus_after_the_simulator_went_away_is_quiet(tmp_path: Path) -> None:
+    """Ctrl-C stops the rig with the daemons: powerd's close must not trace back."""
+    path = str(tmp_path / "board.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    bus = SimBusClient(path)
+    peer, _ = server.accept()
+    peer.close()
+    server.close()
+    with pytest.raises(OSError, match="board simulator"):
+        bus.write_i2c_block_data(0x20, 2, [0xFF])  # stays buffered: the flush failed
+    bus.close()  # used to raise BrokenPipeError flushing it again
