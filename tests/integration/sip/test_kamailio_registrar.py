@@ -37,6 +37,23 @@ def free_udp_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def free_baresip_port() -> int:
+    """A port free for baresip's whole listen set: UDP and TCP on the port and SIP/TLS on
+    the port + 1 (baresip 1.0 binds all three and exits 98, EADDRINUSE, if one is taken)."""
+    for _ in range(50):
+        port = free_udp_port()
+        probes = [(socket.SOCK_DGRAM, port), (socket.SOCK_STREAM, port),
+                  (socket.SOCK_STREAM, port + 1)]
+        try:
+            for kind, number in probes:
+                with socket.socket(socket.AF_INET, kind) as probe:
+                    probe.bind(("127.0.0.1", number))
+        except OSError:
+            continue
+        return port
+    raise AssertionError("no port with its neighbour free on 127.0.0.1 after 50 tries")
+
+
 class Edge:
     def __init__(self, folder: Path, port: int) -> None:
         self.folder, self.port = folder, port
@@ -147,7 +164,7 @@ def test_a_baresip_phone_registers_and_is_listed(edge: Edge) -> None:
     phone_dir = edge.folder / "baresip"
     phone_dir.mkdir()
     (phone_dir / "config").write_text(
-        f"sip_listen 127.0.0.1:{free_udp_port()}\nmodule_path /usr/lib/baresip/modules\n"
+        f"sip_listen 127.0.0.1:{free_baresip_port()}\nmodule_path /usr/lib/baresip/modules\n"
         "module g711.so\nmodule aufile.so\nmodule_app account.so\n"
         "audio_player aufile,/dev/null\naudio_source aufile,/dev/null\nanswermode auto\n")
     (phone_dir / "accounts").write_text(
