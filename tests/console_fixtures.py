@@ -151,11 +151,13 @@ class FixtureDaemons:
                        "spans.loopback", "ports.list", "ports.show", "calls.list", "calls.hangup",
                        "calls.originate", "queues.list", "agents.list", "agents.login",
                        "agents.logout", "agents.pause", "agents.unpause"):
-            self.telephonyd.register(method, self._handler("telephonyd", method))
-        self.telephonyd.register("ports.busy_out", self._handler("telephonyd", "ports.busy_out"))
+            self.telephonyd.register(method, self._handler("telephonyd", method),
+                                    needs="status.read")  # the tests run as the owner: admin
+        self.telephonyd.register("ports.busy_out", self._handler("telephonyd", "ports.busy_out"),
+                                needs="ports.maintain")
         for method in ("status", "config.apply", "power.status", "power.history",
                        "power.test_lifeline"):
-            self.powerd.register(method, self._handler("powerd", method))
+            self.powerd.register(method, self._handler("powerd", method), needs="status.read")
 
     def _handler(self, daemon: str, method: str) -> Any:
         async def handle(params: dict[str, Any]) -> Any:

@@ -35,27 +35,24 @@ def register_acd_methods(server: ControlServer, acd: Acd) -> None:
 
         return handler
 
-    server.register("acd.queues", wrap(lambda p: acd.queue_status()))
-    server.register("acd.agents", wrap(lambda p: acd.agent_status()))
-    server.register(
-        "agent.login", wrap(lambda p: acd.login(_param(p, "agent"), str(p.get("device", ""))))
-    )
-    server.register("agent.logout", wrap(lambda p: acd.logout(_param(p, "agent"))))
-    server.register(
-        "agent.pause", wrap(lambda p: acd.pause(_param(p, "agent"), _param(p, "reason")))
-    )
-    server.register("agent.unpause", wrap(lambda p: acd.unpause(_param(p, "agent"))))
-    server.register("agent.wrapup_end", wrap(lambda p: acd.end_wrapup(_param(p, "agent"))))
-    server.register("call.hold", wrap(lambda p: acd.hold(_param(p, "agent"))))
-    server.register("call.unhold", wrap(lambda p: acd.unhold(_param(p, "agent"))))
-    server.register(
-        "call.transfer", wrap(lambda p: acd.blind_transfer(_param(p, "agent"), _param(p, "target")))
-    )
-    server.register(
-        "call.consult", wrap(lambda p: acd.consult(_param(p, "agent"), _param(p, "target")))
-    )
-    server.register("call.consult_cancel", wrap(lambda p: acd.cancel_consult(_param(p, "agent"))))
-    server.register(
-        "call.transfer_complete", wrap(lambda p: acd.complete_transfer(_param(p, "agent")))
-    )
-    server.register("call.three_way", wrap(lambda p: acd.three_way(_param(p, "agent"))))
+    agent = "agents.control"
+    call = "calls.control"
+    methods: dict[str, tuple[Callable[[dict[str, Any]], Any], str]] = {
+        "acd.queues": (lambda p: acd.queue_status(), "queues.read"),
+        "acd.agents": (lambda p: acd.agent_status(), "agents.read"),
+        "agent.login": (lambda p: acd.login(_param(p, "agent"), str(p.get("device", ""))), agent),
+        "agent.logout": (lambda p: acd.logout(_param(p, "agent")), agent),
+        "agent.pause": (lambda p: acd.pause(_param(p, "agent"), _param(p, "reason")), agent),
+        "agent.unpause": (lambda p: acd.unpause(_param(p, "agent")), agent),
+        "agent.wrapup_end": (lambda p: acd.end_wrapup(_param(p, "agent")), agent),
+        "call.hold": (lambda p: acd.hold(_param(p, "agent")), call),
+        "call.unhold": (lambda p: acd.unhold(_param(p, "agent")), call),
+        "call.transfer": (lambda p: acd.blind_transfer(_param(p, "agent"), _param(p, "target")),
+                          call),
+        "call.consult": (lambda p: acd.consult(_param(p, "agent"), _param(p, "target")), call),
+        "call.consult_cancel": (lambda p: acd.cancel_consult(_param(p, "agent")), call),
+        "call.transfer_complete": (lambda p: acd.complete_transfer(_param(p, "agent")), call),
+        "call.three_way": (lambda p: acd.three_way(_param(p, "agent")), call),
+    }
+    for method, (action, needs) in methods.items():
+        server.register(method, wrap(action), needs=needs)

@@ -26,6 +26,7 @@ CALL_CENTRE_LAYER = frozenset({
 })
 ADMIN_LAYER = frozenset({
     "config.apply", "users.manage", "db.manage", "audit.read", "ivr.manage",
+    "power.control",  # drain telephonyd for a shutdown (powerd's own call) and resume it
 })
 
 LAYERS: dict[str, tuple[frozenset[str], ...]] = {

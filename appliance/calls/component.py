@@ -31,7 +31,6 @@ from appliance.media.component import MediaComponent
 from appliance.media.prompts import Prompt, PromptError, load_prompt
 from appliance.runtime.control import ControlError
 from appliance.runtime.service import Component, Service
-from appliance.store.db import connect
 from appliance.store.writer import DatabaseWriter
 
 log = logging.getLogger("appliance.calls")
@@ -88,16 +87,8 @@ class CallCenterComponent(Component):
         self.technologies = technologies
         self.center: CallCenter | None = None
         self.switch: TelephonySwitch | None = None
-        self.writer: DatabaseWriter | None = None
+        self.writer: DatabaseWriter | None = None  # the service's: call records commit off the loop
         self.draining = False
-
-    def _start_writer(self, service: Service) -> DatabaseWriter | None:
-        """queue_log, CDR, IVR visits and live_calls commit off the loop (store/writer.py)."""
-        if service.db is None:
-            return None
-        path = service.config.paths.database_path
-        self.writer = DatabaseWriter(lambda: connect(path))
-        return self.writer
 
     async def _recover(self, service: Service) -> None:
         """Close the calls a killed predecessor left journaled, before taking calls."""
@@ -127,23 +118,25 @@ class CallCenterComponent(Component):
             bus=service.bus,
             devices=self.switch.device_name,  # agents log in only on a phone the box has
             lookup=HttpLookup(),  # the IVR lookup node's GET, in a worker thread (IVR-6)
+            writer=service.writer,  # queue_log, CDR, IVR visits and live_calls (store/writer.py)
         )
+        self.writer = service.writer
         await self._recover(service)
         self.technologies.on_inbound = self._inbound
         self.technologies.on_feature = self._feature
         self.center.register(service.control)
-        for method, handler in (
-            ("calls.list", self._calls_list),
-            ("calls.hangup", self._calls_hangup),
-            ("calls.originate", self._calls_originate),
-            ("queues.list", self._queues_list),
-            ("agents.list", self._agents_list),
-            ("agents.login", self._agent_action("login")),
-            ("agents.logout", self._agent_action("logout")),
-            ("agents.pause", self._agent_action("pause")),
-            ("agents.unpause", self._agent_action("unpause")),
+        for method, handler, needs in (
+            ("calls.list", self._calls_list, "calls.read"),
+            ("calls.hangup", self._calls_hangup, "calls.control"),
+            ("calls.originate", self._calls_originate, "calls.control"),
+            ("queues.list", self._queues_list, "queues.read"),
+            ("agents.list", self._agents_list, "agents.read"),
+            ("agents.login", self._agent_action("login"), "agents.control"),
+            ("agents.logout", self._agent_action("logout"), "agents.control"),
+            ("agents.pause", self._agent_action("pause"), "agents.control"),
+            ("agents.unpause", self._agent_action("unpause"), "agents.control"),
         ):
-            service.control.register(method, handler)
+            service.control.register(method, handler, needs=needs)
 
     def _inbound(self, leg: Channel) -> None:
         if self.draining:
@@ -162,7 +155,7 @@ class CallCenterComponent(Component):
         if self.center is not None:
             self.center.flush()
         if self.writer is not None:
-            await asyncio.to_thread(self.writer.stop)
+            await asyncio.to_thread(self.writer.flush)  # the service stops it
             self.writer = None
 
     async def prepare_shutdown(self) -> dict[str, int]:

@@ -88,14 +88,17 @@ def audit_change(
 
 
 def _writable_store(ctx: Context) -> sqlite_utils.Database | None:
-    """The database if this user may write it; None for a group member (0640)."""
+    """The database if this user may write it; None for a group member (file 0640, folder
+    0750: the daemon then audits the request under the caller's identity)."""
     path = ctx.config().paths.database_path
     if os.path.exists(path) and not os.access(path, os.W_OK):
         return None
     try:
         return open_store(ctx)
-    except CliError as exc:
-        echo_err(f"warning: no local audit row: {exc.message}")
+    except PermissionError:  # the state folder is closed to this user
+        return None
+    except (CliError, OSError) as exc:
+        echo_err(f"warning: no local audit row: {getattr(exc, 'message', exc)}")
         return None
 
 

@@ -81,11 +81,12 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str
 
 
 def daemon_call(socket_path: str, method: str, /, timeout: float = 5.0, **params: Any) -> Any:
-    """One control-socket call; unreachable daemons become exit code 3, refusals 4."""
+    """One control-socket call; unreachable or full daemons become exit code 3, refusals and
+    requests the caller's account may not make (``forbidden``) 4."""
     try:
         return asyncio.run(call_once(socket_path, method, timeout, **params))
     except ControlError as exc:
-        if exc.code in ("unavailable", "timeout"):
+        if exc.code in ("unavailable", "timeout", "busy"):
             raise CliError(exc.message, EXIT_UNAVAILABLE) from exc
         details = "".join(
             f"\n{e['file']}:{e['line']}: {e['key']}: {e['message']}"
@@ -93,7 +94,8 @@ def daemon_call(socket_path: str, method: str, /, timeout: float = 5.0, **params
             else f"\n{e['file']}:{e['line']}: {e['message']}"
             for e in exc.data.get("errors", [])
         )
-        code = EXIT_REFUSED if exc.code in ("config-invalid", "refused") else EXIT_FAILED
+        code = (EXIT_REFUSED if exc.code in ("config-invalid", "refused", "forbidden")
+                else EXIT_FAILED)
         raise CliError(f"{exc.message}{details}", code) from exc
 
 

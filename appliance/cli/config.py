@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from appliance.cli.audit import audit_change
 from appliance.cli.common import (
     EXIT_REFUSED,
     CliError,
@@ -21,8 +22,6 @@ from appliance.config import ConfigErrors, load_config
 from appliance.config.render import render_toml
 from appliance.config.validate import to_plain
 from appliance.runtime.service import DaemonName
-from appliance.store import open_database
-from appliance.store.audit import record
 
 
 @click.group("config")
@@ -136,23 +135,18 @@ def apply(ctx: Context, file: str, force: bool, as_json: bool) -> None:
     """
     path = os.path.abspath(file)
     config = ctx.config()
-    db = open_database(config.paths.database_path)
-    try:
-        load_config(path)
-    except ConfigErrors as exc:
-        record(db, "config.apply", target=path, outcome=f"refused: {len(exc.errors)} error(s)")
-        raise CliError(
-            f"{path}: refused, running configuration kept:\n{exc}", EXIT_REFUSED
-        ) from exc
-    results = {}
-    for daemon in DAEMONS:
+
+    def apply_to_both() -> dict[str, Any]:
         try:
-            results[daemon] = daemon_call(config.control_socket(daemon), "config.apply",
-                                          path=path, force=force)
-        except CliError as exc:
-            record(db, "config.apply", target=path, outcome=f"refused by {daemon}: {exc}")
-            raise
-    record(db, "config.apply", target=path, detail={"daemons": results, "force": force})
+            load_config(path)
+        except ConfigErrors as exc:
+            raise CliError(
+                f"{path}: refused, running configuration kept:\n{exc}", EXIT_REFUSED
+            ) from exc
+        return {daemon: daemon_call(config.control_socket(daemon), "config.apply",
+                                    path=path, force=force) for daemon in DAEMONS}
+
+    results = audit_change(ctx, "config.apply", path, apply_to_both, detail={"force": force})
     if as_json:
         print_json({"file": path, "daemons": results})
         return

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from appliance.cli.common import (
+    EXIT_REFUSED,
     EXIT_UNAVAILABLE,
     CliError,
     Context,
@@ -29,10 +30,9 @@ def collect(ctx: Context, timeout: float) -> list[dict[str, Any]]:
         try:
             status = daemon_call(socket_path, "status", timeout)
             rows.append(status)
-        except CliError as exc:
-            rows.append(
-                {"daemon": name, "state": "not running", "healthy": False, "error": exc.message}
-            )
+        except CliError as exc:  # a daemon that answers "forbidden" is running, not ours to see
+            state = "refused" if exc.exit_code == EXIT_REFUSED else "not running"
+            rows.append({"daemon": name, "state": state, "healthy": False, "error": exc.message})
     return rows
 
 
@@ -43,7 +43,8 @@ def collect(ctx: Context, timeout: float) -> list[dict[str, Any]]:
 def status(ctx: Context, as_json: bool, timeout: float) -> None:
     """Show each daemon's state, uptime, version and configured hardware.
 
-    Exits 3 when a daemon is not running or does not answer.
+    Exits 3 when a daemon is not running or does not answer, 4 when this user's account may
+    not see it.
 
     Example: appliancectl status --json
     """
@@ -75,8 +76,9 @@ def status(ctx: Context, as_json: bool, timeout: float) -> None:
         for r in rows:
             if "error" in r:
                 click.echo(f"{r['daemon']}: {r['error']}", err=True)
-    down = [r["daemon"] for r in rows if r["state"] != "running"]
-    if down:
+    if any(r["state"] == "refused" for r in rows):
+        raise SystemExit(EXIT_REFUSED)
+    if any(r["state"] != "running" for r in rows):
         raise SystemExit(EXIT_UNAVAILABLE)
 
 

@@ -32,6 +32,10 @@ class PathsSection:
     run_dir: str = setting("/run/appliance", doc="Control sockets and other runtime files")
     database: str = setting("", doc="SQLite database file; empty means STATE_DIR/appliance.db")
     recordings_dir: str = setting("", doc="Recordings root; empty means STATE_DIR/recordings")
+    socket_group: str = setting(
+        "", doc="Group given the control sockets (mode 0660); empty means the daemon's own group. "
+                "Connecting is not acting: each request is checked against the caller's account",
+        pattern=r"^([a-z_][a-z0-9_-]*)?$", max_length=32)
 
     @property
     def database_path(self) -> str:

@@ -103,9 +103,11 @@ class PowerComponent(Component):
             publish=lambda topic, data: self._publish(service, topic, data),
         )
         await self.power.start()
-        service.control.register("power.status", self.power.handle_status)
-        service.control.register("power.history", self.power.handle_history)
-        service.control.register("power.test_lifeline", self.power.handle_test_lifeline)
+        service.control.register("power.status", self.power.handle_status, needs="power.read")
+        service.control.register("power.history", self.power.handle_history,
+                                  needs="power.read")
+        service.control.register("power.test_lifeline", self.power.handle_test_lifeline,
+                                  needs="power.test")
 
     @staticmethod
     def _publish(service: Service, topic: str, data: dict[str, Any]) -> None:

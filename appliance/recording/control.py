@@ -29,7 +29,8 @@ class Player(Protocol):
 
 
 class Server(Protocol):
-    def register(self, method: str, handler: Callable[[dict[str, Any]], Awaitable[Any]]) -> None:
+    def register(self, method: str, handler: Callable[[dict[str, Any]], Awaitable[Any]], *,
+                 needs: str) -> None:
         ...
 
 
@@ -91,9 +92,9 @@ def register_recording_methods(server: Server, recorder: Recorder, calls: CallLo
         return {"recording_id": rec_id, "channel": channel_name,
                 "seconds": len(samples) / 8000.0}
 
-    server.register("rec.start", start)
-    server.register("rec.stop", simple(recorder.stop))
-    server.register("rec.pause", simple(recorder.pause))
-    server.register("rec.resume", simple(recorder.resume))
-    server.register("rec.active", active)
-    server.register("rec.play", play)
+    server.register("rec.start", start, needs="calls.control")
+    server.register("rec.stop", simple(recorder.stop), needs="calls.control")
+    server.register("rec.pause", simple(recorder.pause), needs="calls.control")
+    server.register("rec.resume", simple(recorder.resume), needs="calls.control")
+    server.register("rec.active", active, needs="calls.read")
+    server.register("rec.play", play, needs="customer.read")

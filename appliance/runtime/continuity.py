@@ -30,9 +30,10 @@ class ContinuityComponent(Component):
 
     async def start(self, service: Service) -> None:
         self._service = service
-        service.control.register("telephony.health", self._health)
-        service.control.register("telephony.prepare_shutdown", self._prepare)
-        service.control.register("telephony.resume", self._resume)
+        service.control.register("telephony.health", self._health, needs="status.read")
+        service.control.register("telephony.prepare_shutdown", self._prepare,
+                                  needs="power.control")
+        service.control.register("telephony.resume", self._resume, needs="power.control")
 
     async def _health(self, params: dict[str, Any]) -> dict[str, Any]:
         assert self._service is not None

@@ -6,21 +6,45 @@ Request ``{"id": 1, "method": "status", "params": {}}`` gets either
 ``{"event": "span.alarm", "at": 1767225600.0, "data": {...}}``.
 Garbage, oversize lines and handler failures are answered with an error; they
 never take the daemon down.
+
+Every method is registered with the permission it needs; the server maps each
+connection's peer (SO_PEERCRED) to a principal through its guard
+(appliance/auth/guard.py) and answers ``forbidden`` to a request the principal
+may not make. Requests that change state, and every forbidden request, go to
+the server's auditor with the principal, whatever the outcome (ADM-2).
+
+Bounds (issue 13): a line, a JSON integer, an id and a subscription are
+limited; a connection runs one request at a time and yields to the others
+after each; at most :data:`MAX_CONNECTIONS` clients (plus
+:data:`RESERVED_CONNECTIONS` for root and the daemons' own user, so powerd's
+health probe always gets in); a client that does not read its answers within
+:data:`SEND_TIMEOUT` seconds is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import grp
 import json
 import logging
 import os
 import socket
 import stat
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from appliance.auth.guard import (
+    CUSTOMER_READ,
+    PUBLIC,
+    Guard,
+    Principal,
+    mask_customer_data,
+    owner_guard,
+)
 from appliance.runtime.events import EventBus, Subscription
+from appliance.runtime.peer import Peer, peer_of
 
 log = logging.getLogger("appliance.runtime.control")
 
@@ -29,6 +53,11 @@ MAX_ID = 128  # characters in a string request id
 MAX_DIGITS = 20  # digits in a JSON integer (an int64 has 19)
 MAX_PATTERNS = 64  # topic patterns in one subscribe
 MAX_PATTERN = 128  # characters in one topic pattern
+MAX_CONNECTIONS = 64  # clients at once; more are answered "busy" and closed
+RESERVED_CONNECTIONS = 8  # on top, for root and the daemons' own user (powerd's probe)
+SEND_TIMEOUT = 5.0  # seconds a client may leave its answers unread before it is dropped
+PRINCIPAL_TTL = 10.0  # seconds a connection's principal is trusted before it is looked up again
+SUBSCRIBE_NEEDS = "status.read"
 
 
 def _no_constant(name: str) -> Any:
@@ -41,6 +70,13 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+# (principal, method, params, outcome) for every state change and every forbidden request
+Auditor = Callable[[Principal, str, dict[str, Any], str], None]
+
+
+def is_read(needs: str) -> bool:
+    """A method that only reads: public, or needing a ``*.read`` permission."""
+    return needs == PUBLIC or needs.endswith(".read")
 
 
 class ControlError(Exception):
@@ -66,20 +102,33 @@ def _encode(message: dict[str, Any]) -> bytes:
 class ControlServer:
     """Serves registered methods and event subscriptions on a UNIX socket."""
 
-    def __init__(self, path: str, bus: EventBus) -> None:
+    def __init__(self, path: str, bus: EventBus, *, guard: Guard = owner_guard,
+                 auditor: Auditor | None = None, socket_group: str = "") -> None:
         self.path = path
         self.bus = bus
-        self._methods: dict[str, Handler] = {}
+        self.guard = guard
+        self.auditor = auditor
+        self.socket_group = socket_group
+        self._methods: dict[str, tuple[Handler, str]] = {}
         self._server: asyncio.AbstractServer | None = None
         self._clients: set[asyncio.Task[None]] = set()
-        self.register("ping", self._ping)
+        self.refused_connections = 0
+        self.dropped_slow_readers = 0
+        self.register("ping", self._ping, needs=PUBLIC)
 
-    def register(self, method: str, handler: Handler) -> None:
-        self._methods[method] = handler
+    def register(self, method: str, handler: Handler, *, needs: str) -> None:
+        """Serve ``method``; only a principal holding permission ``needs`` may call it."""
+        self._methods[method] = (handler, needs)
 
     @property
     def methods(self) -> list[str]:
         return sorted([*self._methods, "subscribe", "unsubscribe"])
+
+    def needs(self, method: str) -> str:
+        """The permission ``method`` needs (``subscribe`` needs :data:`SUBSCRIBE_NEEDS`)."""
+        if method in ("subscribe", "unsubscribe"):
+            return SUBSCRIBE_NEEDS
+        return self._methods[method][1]
 
     async def _ping(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"pong": True}
@@ -89,7 +138,14 @@ class ControlServer:
         os.makedirs(directory, exist_ok=True)
         self._remove_stale_socket()
         self._server = await asyncio.start_unix_server(self._serve, path=self.path, limit=MAX_LINE)
-        os.chmod(self.path, 0o660)
+        os.chmod(self.path, 0o660)  # the owner and the socket's group may connect (guard decides)
+        if self.socket_group:
+            try:
+                gid = grp.getgrnam(self.socket_group).gr_gid
+            except KeyError:
+                raise ControlError("unavailable", f"paths.socket_group {self.socket_group!r}: "
+                                                  "no such group on this system") from None
+            os.chown(self.path, -1, gid)
 
     def _remove_stale_socket(self) -> None:
         try:
@@ -122,18 +178,53 @@ class ControlServer:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
 
+    def _admit(self, peer: Peer) -> bool:
+        """Room for one more client: the cap, plus a reserve for root and our own user."""
+        limit = MAX_CONNECTIONS
+        if peer.uid in (0, os.getuid()):
+            limit += RESERVED_CONNECTIONS
+        return len(self._clients) < limit
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        peer = peer_of(writer.get_extra_info("socket"))
+        if not self._admit(peer):
+            self.refused_connections += 1
+            log.warning("control socket full: refused a client",
+                        extra={"socket": self.path, "uid": peer.uid, "pid": peer.pid})
+            with contextlib.suppress(Exception):  # answer the first request, then close
+                await asyncio.wait_for(reader.readline(), 1.0)
+                writer.write(_encode({"id": None, "error": {
+                    "code": "busy", "message": f"{MAX_CONNECTIONS} clients already connected"}}))
+                await asyncio.wait_for(writer.drain(), 1.0)
+            writer.close()
+            return
         self._clients.add(task)
         write_lock = asyncio.Lock()
         subscription: Subscription | None = None
         pump: asyncio.Task[None] | None = None
+        principal: Principal | None = None
+        looked_up = 0.0
+
+        async def who() -> Principal:
+            nonlocal principal, looked_up
+            if principal is None or time.monotonic() - looked_up > PRINCIPAL_TTL:
+                principal = await asyncio.to_thread(self.guard, peer)  # reads the database
+                looked_up = time.monotonic()
+            return principal
 
         async def send(message: dict[str, Any]) -> None:
             async with write_lock:
                 writer.write(_encode(message))
-                await writer.drain()
+                try:  # a client that leaves its answers unread is dropped, never waited for
+                    await asyncio.wait_for(writer.drain(), SEND_TIMEOUT)
+                except TimeoutError:
+                    self.dropped_slow_readers += 1
+                    log.warning("dropped a client that did not read its answers",
+                                extra={"socket": self.path, "uid": peer.uid, "pid": peer.pid})
+                    writer.transport.abort()
+                    raise ConnectionResetError("slow reader dropped") from None
 
         discarding = False  # inside the tail of an oversize line
         try:
@@ -168,7 +259,7 @@ class ControlServer:
                     continue
                 if not line.strip():
                     continue
-                request_id, reply = await self._answer(line)
+                request_id, reply = await self._answer(line, await who())
                 if isinstance(reply, Subscription):
                     if subscription is not None:
                         self.bus.unsubscribe(subscription)
@@ -176,7 +267,8 @@ class ControlServer:
                             pump.cancel()
                     subscription = reply
                     await send({"id": request_id, "result": {"subscribed": list(reply.patterns)}})
-                    pump = asyncio.create_task(self._pump(subscription, send))
+                    pump = asyncio.create_task(
+                        self._pump(subscription, send, masked=not principal_can_read(principal)))
                 elif isinstance(reply, str):  # "unsubscribe"
                     if subscription is not None:
                         self.bus.unsubscribe(subscription)
@@ -189,6 +281,7 @@ class ControlServer:
                     await send(reply)
                 if at_end:
                     break
+                await asyncio.sleep(0)  # pipelined requests take turns with other clients
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
@@ -202,7 +295,8 @@ class ControlServer:
             self._clients.discard(task)
 
     async def _pump(
-        self, subscription: Subscription, send: Callable[[dict[str, Any]], Awaitable[None]]
+        self, subscription: Subscription, send: Callable[[dict[str, Any]], Awaitable[None]],
+        *, masked: bool,
     ) -> None:
         reported = 0
         with contextlib.suppress(ConnectionError, asyncio.CancelledError):
@@ -217,9 +311,11 @@ class ControlServer:
                         }
                     )
                     reported = subscription.missed
-                await send(event.as_message())
+                message = event.as_message()
+                await send(mask_customer_data(message) if masked else message)
 
-    async def _answer(self, line: bytes) -> tuple[Any, dict[str, Any] | Subscription | str]:
+    async def _answer(self, line: bytes, principal: Principal
+                      ) -> tuple[Any, dict[str, Any] | Subscription | str]:
         try:
             request = json.loads(line, parse_constant=_no_constant, parse_int=_bounded_int)
         except RecursionError:
@@ -258,6 +354,9 @@ class ControlServer:
                 "id": request_id,
                 "error": {"code": "bad-params", "message": "'params' must be an object"},
             }
+        known = method in ("subscribe", "unsubscribe") or method in self._methods
+        if known and not principal.can(self.needs(method)):
+            return request_id, self._forbidden(request_id, principal, method, params)
         if method == "subscribe":
             topics = params.get("topics", ["*"])
             if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
@@ -280,8 +379,7 @@ class ControlServer:
             return request_id, self.bus.subscribe(topics)
         if method == "unsubscribe":
             return request_id, "unsubscribe"
-        handler = self._methods.get(method)
-        if handler is None:
+        if not known:
             return request_id, {
                 "id": request_id,
                 "error": {
@@ -289,17 +387,52 @@ class ControlServer:
                     "message": f"unknown method {method!r}; known: {', '.join(self.methods)}",
                 },
             }
+        handler, needs = self._methods[method]
         try:
             result = await handler(params)
         except ControlError as exc:
+            self._audit(principal, method, params, needs, f"refused: {exc.message}")
             return request_id, {"id": request_id, "error": exc.as_dict()}
         except Exception as exc:
             log.exception("control method failed", extra={"method": method})
+            self._audit(principal, method, params, needs, f"failed: {exc}")
             return request_id, {
                 "id": request_id,
                 "error": {"code": "internal", "message": f"{method} failed: {exc}"},
             }
+        self._audit(principal, method, params, needs, "ok")
+        if not principal_can_read(principal):
+            result = mask_customer_data(result)
         return request_id, {"id": request_id, "result": result}
+
+    def _forbidden(self, request_id: Any, principal: Principal, method: str,
+                   params: dict[str, Any]) -> dict[str, Any]:
+        needs = self.needs(method)
+        who = f"{principal.name} ({principal.role})" if principal.role else principal.name
+        message = (f"{method} needs permission {needs!r}; {who} does not have it"
+                   if principal.role else
+                   f"{method} refused: Unix user {principal.name!r} has no appliance account "
+                   "(appliancectl users add)")
+        log.warning("forbidden request", extra={"method": method, "user": principal.name,
+                                                "uid": principal.peer.uid})
+        self._audit(principal, method, params, "", f"forbidden: needs {needs}")
+        return {"id": request_id, "error": {"code": "forbidden", "message": message,
+                                            "data": {"needs": needs}}}
+
+    def _audit(self, principal: Principal, method: str, params: dict[str, Any], needs: str,
+               outcome: str) -> None:
+        """State changes (and, with ``needs`` empty, forbidden requests) to the auditor."""
+        if self.auditor is None or (needs and is_read(needs)):
+            return
+        try:
+            self.auditor(principal, method, params, outcome)
+        except Exception:
+            log.exception("audit of a control request failed", extra={"method": method})
+
+
+def principal_can_read(principal: Principal | None) -> bool:
+    """Whether answers to ``principal`` may carry customer data (SEC-3)."""
+    return principal is not None and principal.can(CUSTOMER_READ)
 
 
 class ControlClient:
@@ -361,16 +494,19 @@ class ControlClient:
         assert self._writer is not None
         self._next_id += 1
         request_id = self._next_id
-        self._writer.write(_encode({"id": request_id, "method": method, "params": params}))
         try:
+            self._writer.write(_encode({"id": request_id, "method": method, "params": params}))
             await self._writer.drain()
+        except ConnectionError:
+            pass  # the server closed on us; it may have said why ("busy"): read that below
+        try:
             while True:
                 message = await self._read_message()
                 if "event" in message:
                     self._events.put_nowait(message)
                     continue
-                if message.get("id") == request_id:
-                    break
+                if message.get("id") in (request_id, None):  # None: the server could not
+                    break  # read our request, or is full ("busy")
         except TimeoutError as exc:
             raise ControlError("timeout", f"{method}: no answer within {self.timeout:g} s") from exc
         except ConnectionError as exc:

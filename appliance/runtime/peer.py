@@ -3,15 +3,12 @@
 The kernel tells a UNIX-socket server its peer's credentials (``SO_PEERCRED``,
 socket(7)): the process id, user id and group id at ``connect()`` time. They
 cannot be forged by the client, unlike ``$USER``. The control server reads
-them once per connection and sets :data:`current_peer` around every request,
-so authorisation and the audit log know the real identity without each
-handler being handed it.
+them once per connection; its guard (appliance/auth/guard.py) maps them to
+the principal that authorisation and the audit log use.
 """
 
 from __future__ import annotations
 
-import contextvars
-import os
 import pwd
 import socket
 import struct
@@ -45,13 +42,3 @@ def peer_of(sock: socket.socket) -> Peer:
     raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
     pid, uid, gid = _UCRED.unpack(raw)
     return Peer(pid, uid, gid)
-
-
-def this_process() -> Peer:
-    """The daemon itself, for work it does on its own behalf (timers, recovery)."""
-    return Peer(os.getpid(), os.getuid(), os.getgid())
-
-
-current_peer: contextvars.ContextVar[Peer | None] = contextvars.ContextVar(
-    "current_peer", default=None
-)

@@ -110,4 +110,4 @@ def register_live_method(server: Any, db: Db, clock_time: Callable[[], float],
     async def live(params: dict[str, Any]) -> dict[str, Any]:
         return snapshot(db, clock_time(), trunk_channels=trunk_channels()).as_dict()
 
-    server.register("stats.live", live)
+    server.register("stats.live", live, needs="queues.read")

@@ -26,6 +26,7 @@ from typing import Any
 
 from appliance.runtime.control import ControlError, ControlServer, call_once
 from drivers.span.base import BCHANNELS
+from hil.sim.guard import RIG_CONTROL
 from hil.sim.process import SimulatedDevice, control_path, run_device
 
 log = logging.getLogger("hil.sim.callers")
@@ -65,7 +66,7 @@ class Callers(SimulatedDevice):
         self._busy: set[tuple[str, int]] = set()  # (trunk, B-channel or 0 for a line)
 
     def register(self, control: ControlServer) -> None:
-        control.register("pause", self._pause)
+        control.register("pause", self._pause, needs=RIG_CONTROL)
 
     async def _pause(self, params: dict[str, Any]) -> dict[str, Any]:
         on = params.get("on", True)

@@ -30,6 +30,7 @@ from appliance.runtime.control import ControlError, ControlServer
 from appliance.signalling.pri.libpri import SWITCH_TYPES
 from drivers.span.base import BCHANNELS
 from hil.sim.e1 import E1Simulator, Route, SimCall
+from hil.sim.guard import RIG_CONTROL
 from hil.sim.process import SimulatedDevice
 
 Handler = Callable[[dict[str, Any]], Any]
@@ -64,12 +65,12 @@ class E1Device(SimulatedDevice):
         self._ids = itertools.count(1)
 
     def register(self, control: ControlServer) -> None:
-        control.register("fault", self._fault)
-        control.register("call", self._call)
-        control.register("hangup", self._hangup)
-        control.register("dtmf", self._dtmf)
-        control.register("heard", self._heard)
-        control.register("route", self._route)
+        control.register("fault", self._fault, needs=RIG_CONTROL)
+        control.register("call", self._call, needs=RIG_CONTROL)
+        control.register("hangup", self._hangup, needs=RIG_CONTROL)
+        control.register("dtmf", self._dtmf, needs=RIG_CONTROL)
+        control.register("heard", self._heard, needs=RIG_CONTROL)
+        control.register("route", self._route, needs=RIG_CONTROL)
 
     async def start(self) -> None:
         await self.sim.start()

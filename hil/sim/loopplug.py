@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from appliance.runtime.control import ControlError, ControlServer
+from hil.sim.guard import RIG_CONTROL
 from hil.sim.process import SimulatedDevice, run_device
 
 MAX_MESSAGE = 65536
@@ -33,7 +34,7 @@ class LoopPlug(SimulatedDevice):
         self.dropped = 0
 
     def register(self, control: ControlServer) -> None:
-        control.register("fault", self._fault)
+        control.register("fault", self._fault, needs=RIG_CONTROL)
 
     async def _fault(self, params: dict[str, Any]) -> dict[str, Any]:
         drop_every = params.get("drop_every", self.drop_every)

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from hil.sim.board import BoardServer, SimBoard, program_identity
+from hil.sim.guard import RIG_CONTROL
 from hil.sim.ups import MegatecPty, MegatecUps
 from hil.sim.watchdog import SimWatchdog, WatchdogServer
 
@@ -135,9 +136,9 @@ def _rig_device() -> Any:
             self.watchdog_server: WatchdogServer | None = None
 
         def register(self, control: ControlServer) -> None:
-            control.register("mains", self._mains)
-            control.register("hook", self._hook)
-            control.register("fault", self._fault)
+            control.register("mains", self._mains, needs=RIG_CONTROL)
+            control.register("hook", self._hook, needs=RIG_CONTROL)
+            control.register("fault", self._fault, needs=RIG_CONTROL)
 
         async def _mains(self, params: dict[str, Any]) -> dict[str, Any]:
             on = params.get("on")

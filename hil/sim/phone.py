@@ -44,6 +44,7 @@ from hil.sim.analog_link import (
     require,
 )
 from hil.sim.analog_listen import CallerIdEar, ToneEar, level_dbm0
+from hil.sim.guard import RIG_CONTROL
 from hil.sim.process import run_device
 
 
@@ -240,11 +241,11 @@ class PhoneHost(AnalogDeviceHost):
         self.phone = phone
 
     def register(self, control: ControlServer) -> None:
-        control.register("lift", self._lift)
-        control.register("hangup", self._hang_up)
-        control.register("dial", self._dial)
-        control.register("flash", self._flash)
-        control.register("talk", self._talk)
+        control.register("lift", self._lift, needs=RIG_CONTROL)
+        control.register("hangup", self._hang_up, needs=RIG_CONTROL)
+        control.register("dial", self._dial, needs=RIG_CONTROL)
+        control.register("flash", self._flash, needs=RIG_CONTROL)
+        control.register("talk", self._talk, needs=RIG_CONTROL)
 
     async def _lift(self, params: dict[str, Any]) -> dict[str, Any]:
         self.phone.lift()

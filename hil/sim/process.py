@@ -26,6 +26,7 @@ from typing import Any
 from appliance.runtime.control import ControlServer
 from appliance.runtime.events import EventBus
 from appliance.runtime.logs import setup_logging
+from hil.sim.guard import RIG_CONTROL, rig_guard
 
 
 class SimulatedDevice:
@@ -110,7 +111,7 @@ def control_path(run_dir: str, name: str) -> str:
 async def serve_device(device: SimulatedDevice, stop: asyncio.Event) -> None:
     bus = EventBus(time.time)
     device.bus = bus
-    control = ControlServer(control_path(device.run_dir, device.name), bus)
+    control = ControlServer(control_path(device.run_dir, device.name), bus, guard=rig_guard)
     started = time.monotonic()
 
     async def status(params: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +123,7 @@ async def serve_device(device: SimulatedDevice, stop: asyncio.Event) -> None:
             **device.status(),
         }
 
-    control.register("status", status)
+    control.register("status", status, needs=RIG_CONTROL)
     device.register(control)
     await device.start()
     try:

@@ -51,6 +51,7 @@ from hil.sim.analog_link import (
     require,
 )
 from hil.sim.analog_listen import DigitEar, level_dbm0
+from hil.sim.guard import RIG_CONTROL
 from hil.sim.process import run_device
 
 log = logging.getLogger("hil.sim.pstn")
@@ -421,12 +422,12 @@ class PstnHost(AnalogDeviceHost):
         self.line = line
 
     def register(self, control: ControlServer) -> None:
-        control.register("ring", self._ring)
-        control.register("hangup", self._simple(self.line.far_end_hangup))
-        control.register("abandon", self._simple(self.line.caller_abandons))
-        control.register("dtmf", self._dtmf)
-        control.register("battery", self._battery)
-        control.register("fault", self._fault)
+        control.register("ring", self._ring, needs=RIG_CONTROL)
+        control.register("hangup", self._simple(self.line.far_end_hangup), needs=RIG_CONTROL)
+        control.register("abandon", self._simple(self.line.caller_abandons), needs=RIG_CONTROL)
+        control.register("dtmf", self._dtmf, needs=RIG_CONTROL)
+        control.register("battery", self._battery, needs=RIG_CONTROL)
+        control.register("fault", self._fault, needs=RIG_CONTROL)
 
     def _simple(self, action: Callable[[], None]) -> Handler:
         async def handler(params: dict[str, Any]) -> dict[str, Any]:

@@ -31,8 +31,8 @@ class PortsComponent(Component):
         self.switch = build_switch(service.config.rig.ports, service.clock, engine, bus=service.bus)
         self._media.before_tick.append(self.switch.receive)
         self._media.listeners.append(self._on_media_event)
-        for method, handler in control_methods(self.switch).items():
-            service.control.register(method, handler)
+        for method, (handler, needs) in control_methods(self.switch).items():
+            service.control.register(method, handler, needs=needs)
 
     def _on_media_event(self, event: MediaEvent) -> None:
         if self.switch is not None:

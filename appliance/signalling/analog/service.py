@@ -105,8 +105,9 @@ def build_switch(entries: Sequence[PortEntry], clock: Clock, engine: MediaEngine
     return switch
 
 
-def control_methods(switch: AnalogSwitch) -> dict[str, Handler]:
-    """``ports.list``, ``ports.show`` and ``ports.busy_out`` for telephonyd's control socket.
+def control_methods(switch: AnalogSwitch) -> dict[str, tuple[Handler, str]]:
+    """``ports.list``, ``ports.show`` and ``ports.busy_out`` for telephonyd's control socket,
+    each with the permission it needs.
 
     ``ports.list`` answers ``{"ports": [...]}``, one :meth:`AnalogSwitch.status`
     row per port; ``ports.show`` (``port``) answers that port's row or the
@@ -144,5 +145,5 @@ def control_methods(switch: AnalogSwitch) -> dict[str, Handler]:
             raise ControlError("not-found", f"no analog port {name!r}; known: {known}")
         return switch.busy_out(name, on)
 
-    return {"ports.list": ports_list, "ports.show": ports_show,
-            "ports.busy_out": ports_busy_out}
+    return {"ports.list": (ports_list, "ports.read"), "ports.show": (ports_show, "ports.read"),
+            "ports.busy_out": (ports_busy_out, "ports.maintain")}

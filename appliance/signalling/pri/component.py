@@ -67,13 +67,13 @@ class SpansComponent(Component):
     # -- life cycle ---------------------------------------------------------------
     async def start(self, service: Service) -> None:
         self._service = service
-        for method, handler in (
-            ("spans.list", self._list),
-            ("spans.show", self._show),
-            ("spans.busy_out", self._busy_out),
-            ("spans.loopback", self._loopback),
+        for method, handler, needs in (
+            ("spans.list", self._list, "spans.read"),
+            ("spans.show", self._show, "spans.read"),
+            ("spans.busy_out", self._busy_out, "spans.maintain"),
+            ("spans.loopback", self._loopback, "spans.maintain"),
         ):
-            service.control.register(method, handler)
+            service.control.register(method, handler, needs=needs)
         self._entries = {entry.name: entry for entry in service.config.rig.spans}
         for entry in self._entries.values():
             self._open(entry)

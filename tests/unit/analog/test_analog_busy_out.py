@@ -258,7 +258,7 @@ def test_fxs_port_busied_out_in_a_call_is_blocked_when_the_phone_hangs_up(
 def test_ports_busy_out_control_method_answers_the_port_row(rig: AnalogRig) -> None:
     fxo, _line_sim = _line(rig)
     rig.step(3)
-    methods = control_methods(rig.switch)
+    methods = {name: handler for name, (handler, _) in control_methods(rig.switch).items()}
     assert "ports.busy_out" in methods
     rig.switch.bus = bus = EventBus(lambda: 0.0)
     seen: list[dict[str, Any]] = []
@@ -285,7 +285,7 @@ def test_ports_busy_out_control_method_errors(rig: AnalogRig, params: dict[str, 
                                               code: str, text: str) -> None:
     fxo, _line_sim = _line(rig)
     rig.switch.unavailable["dead1"] = "no such device"
-    methods = control_methods(rig.switch)
+    methods = {name: handler for name, (handler, _) in control_methods(rig.switch).items()}
     with pytest.raises(ControlError) as caught:
         _call(methods["ports.busy_out"], **params)
     assert caught.value.code == code and text in caught.value.message

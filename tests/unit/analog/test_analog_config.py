@@ -103,7 +103,7 @@ def test_control_methods_list_and_show_ports() -> None:
     made: list[socket.socket] = []
     switch = build_switch(entries, VirtualClock(), MediaEngine(capacity=2),
                           open_port=_socket_opener(made))
-    methods = control_methods(switch)
+    methods = {name: handler for name, (handler, _) in control_methods(switch).items()}
     switch.bus = bus = EventBus(lambda: 0.0)
     seen: list[dict[str, Any]] = []
     bus.listen("port.*", lambda event: seen.append(event.as_message()))

@@ -36,7 +36,7 @@ def test_request_and_answer(tmp_path: Path) -> None:
         async def echo(params: dict[str, Any]) -> dict[str, Any]:
             return {"echo": params}
 
-        control.register("echo", echo)
+        control.register("echo", echo, needs="status.read")
         await control.start()
         async with ControlClient(control.path) as client:
             assert await client.call("ping") == {"pong": True}
@@ -78,8 +78,8 @@ def test_garbage_gets_an_error_with_a_code_and_the_server_keeps_serving(
 ) -> None:
     async def scenario() -> None:
         control = ControlServer(str(tmp_path / "d.sock"), EventBus(lambda: 0.0))
-        control.register("explode", _explode)
-        control.register("refuse", _refuse)
+        control.register("explode", _explode, needs="status.read")
+        control.register("refuse", _refuse, needs="status.read")
         await control.start()
         bad, good = await raw_exchange(control.path, line, b'{"id": 2, "method": "ping"}\n')
         assert bad["error"]["code"] == code

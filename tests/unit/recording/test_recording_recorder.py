@@ -218,7 +218,7 @@ def test_control_socket_methods_start_pause_stop_and_play(
     methods: dict[str, Any] = {}
 
     class Server:
-        def register(self, method: str, handler: Any) -> None:
+        def register(self, method: str, handler: Any, *, needs: str) -> None:
             methods[method] = handler
 
     supervisor = rig.engine.register("sip/sup1")

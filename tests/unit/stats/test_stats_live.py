@@ -46,7 +46,7 @@ def test_live_method_on_a_control_server(log: EventLog) -> None:
     methods: dict[str, Any] = {}
 
     class Server:
-        def register(self, name: str, handler: Any) -> None:
+        def register(self, name: str, handler: Any, *, needs: str) -> None:
             methods[name] = handler
 
     register_live_method(Server(), log.db, lambda: T0 + 100, lambda: {})
