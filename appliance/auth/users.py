@@ -25,6 +25,10 @@ SCRYPT_R = 8
 SCRYPT_P = 1
 KEY_BYTES = 32
 MIN_PASSWORD = 10
+# SEC-2 lockout: this many wrong passwords in a row lock the account for LOCKOUT_S seconds
+# (OWASP ASVS 4.0 §2.2.1 "anti-automation"); an admin may unlock it sooner (audited)
+LOCKOUT_AFTER = 5
+LOCKOUT_S = 15 * 60.0
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{0,31}$")
 
 
@@ -39,6 +43,7 @@ class User:
     created_at: float
     disabled_at: float | None = None
     last_login: float | None = None
+    locked_until: float | None = None
     grants: tuple[str, ...] = ()
     permissions: frozenset[str] = field(default_factory=frozenset)
 
@@ -53,7 +58,8 @@ class User:
         return {
             "name": self.name, "role": self.role, "active": self.active,
             "created_at": self.created_at, "disabled_at": self.disabled_at,
-            "last_login": self.last_login, "grants": list(self.grants),
+            "last_login": self.last_login, "locked_until": self.locked_until,
+            "grants": list(self.grants),
         }
 
 
@@ -114,6 +120,7 @@ class UserStore:
         return User(
             name=str(row["name"]), role=role, created_at=float(row["created_at"]),  # type: ignore[arg-type]
             disabled_at=row["disabled_at"], last_login=row["last_login"],  # type: ignore[arg-type]
+            locked_until=row.get("locked_until"),  # type: ignore[arg-type]
             grants=grants, permissions=permissions_of(role, grants),
         )
 
@@ -211,25 +218,50 @@ class UserStore:
         if not others:
             raise AuthError(f"{name!r} is the last active admin; add another admin first")
 
-    def authenticate(self, name: str, password: str) -> User:
-        """The user if ``password`` is right and the account active; AuthError otherwise.
+    def unlock(self, name: str) -> User:
+        """End a lockout (and the count of failed logins) before its time."""
+        row = self._row(name)
+        if not row.get("locked_until") and not row.get("failed_logins"):
+            raise AuthError(f"user {name!r} is not locked")
+        self.db.execute("UPDATE users SET locked_until = NULL, failed_logins = 0 WHERE id = ?",
+                        [row["id"]])
+        return self.get(name)
+
+    def authenticate(self, name: str, password: str, *, now: float | None = None) -> User:
+        """The user if ``password`` is right and the account active and not locked; AuthError
+        otherwise. The :data:`LOCKOUT_AFTER`-th wrong password in a row locks the account for
+        :data:`LOCKOUT_S` seconds; while locked even the right password is refused.
 
         The message never says which of name or password was wrong.
         """
+        at = time.time() if now is None else now
         rows = list(self.db.query("SELECT * FROM users WHERE name = ?", [name]))
         if not rows:
             hash_password(password, n=self.scrypt_n)  # same cost whether or not the name exists
             raise AuthError("login refused: wrong user name or password")
         row = rows[0]
+        locked_until = row.get("locked_until")
+        if isinstance(locked_until, float | int) and locked_until > at:
+            hash_password(password, n=self.scrypt_n)
+            minutes = max(1, round((locked_until - at) / 60))
+            raise AuthError(f"login refused: account {name!r} is locked for {minutes} more "
+                            f"minute(s) after {LOCKOUT_AFTER} wrong passwords; an admin can "
+                            f"unlock it: appliancectl users unlock {name}")
         if not verify_password(password, str(row["password_hash"])):
+            failed = int(row.get("failed_logins") or 0) + 1
+            lock = at + LOCKOUT_S if failed >= LOCKOUT_AFTER else None
             self.db.execute(
-                "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", [row["id"]]
+                "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
+                [0 if lock else failed, lock, row["id"]],
             )
+            if lock:
+                raise AuthError(f"login refused: wrong user name or password; account {name!r} "
+                                f"is now locked for {LOCKOUT_S / 60:g} minutes")
             raise AuthError("login refused: wrong user name or password")
         if row["disabled_at"] is not None:
             raise AuthError(f"login refused: account {name!r} is disabled")
         self.db.execute(
-            "UPDATE users SET last_login = ?, failed_logins = 0 WHERE id = ?",
-            [time.time(), row["id"]],
+            "UPDATE users SET last_login = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
+            [at, row["id"]],
         )
         return self.get(name)

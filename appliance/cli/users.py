@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from collections.abc import Callable
 
 import click
@@ -83,7 +84,10 @@ def list_users(ctx: Context, as_json: bool) -> None:
         print_json({"users": [u.as_dict() for u in users]})
         return
     print_table(
-        [{"name": u.name, "role": u.role, "active": "yes" if u.active else "DISABLED",
+        [{"name": u.name, "role": u.role,
+          "active": ("yes" if u.active else "DISABLED") + (
+              f", LOCKED until {_when(u.locked_until)}"
+              if u.locked_until and u.locked_until > time.time() else ""),
           "grants": ",".join(u.grants) or "-", "last_login": _when(u.last_login)} for u in users],
         ["name", "role", "active", "grants", "last_login"],
     )
@@ -179,6 +183,19 @@ def enable(ctx: Context, name: str, as_json: bool) -> None:
     """
     user = _change(ctx, "user.enable", name, lambda s: s.enable(name))
     _show(user, as_json, f"{name}: enabled")
+
+
+@users_group.command("unlock")
+@click.argument("name")
+@output_options
+@pass_context
+def unlock(ctx: Context, name: str, as_json: bool) -> None:
+    """Unlock NAME after too many wrong passwords, before the lockout runs out.
+
+    Example: appliancectl users unlock bob
+    """
+    user = _change(ctx, "user.unlock", name, lambda s: s.unlock(name))
+    _show(user, as_json, f"{name}: unlocked")
 
 
 @users_group.command("grant")

@@ -27,6 +27,7 @@ from appliance.recording.policy import CallInfo, RecordingPolicy
 from appliance.recording.sink import SinkResult, WavSink, file_checksum
 from appliance.recording.wav import WavError, WavFormat, WavWriter, repair
 from appliance.runtime.clock import Clock
+from appliance.store.db import PRIVATE_DIR
 
 log = logging.getLogger("appliance.recording")
 
@@ -80,7 +81,7 @@ class Recorder:
     def check_folder(self) -> None:
         """The recordings folder exists (created if missing) and is writable."""
         try:
-            os.makedirs(self.root, exist_ok=True)
+            os.makedirs(self.root, mode=PRIVATE_DIR, exist_ok=True)
         except OSError as exc:
             self.alarm("recording.folder", {"path": self.root, "error": exc.strerror})
             raise RecordingError(
@@ -168,7 +169,7 @@ class Recorder:
         path = os.path.join(self.root, relative)
         fmt = WavFormat(2 if self.settings.channels == "stereo" else 1, self.settings.encoding)
         try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.makedirs(os.path.dirname(path), mode=PRIVATE_DIR, exist_ok=True)
             writer = WavWriter(path, fmt)
         except OSError as exc:
             self.alarm("recording.failed", {"path": path, "error": exc.strerror})

@@ -7,7 +7,7 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass
 
-from appliance.store.db import StoreError, connect
+from appliance.store.db import PRIVATE_FILE, StoreError, connect
 from appliance.store.migrations import check_identity, latest_level, migrate, schema_level
 
 
@@ -68,6 +68,7 @@ def backup(source_path: str, target_path: str) -> CheckReport:
             raise StoreError(
                 f"{source_path}: backup copy failed its integrity check: {report.integrity[:3]}"
             )
+        os.chmod(temp_path, PRIVATE_FILE)  # mkstemp's 0600 would shut out the group
         os.replace(temp_path, target_path)
     except BaseException:
         if os.path.exists(temp_path):

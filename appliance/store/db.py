@@ -16,6 +16,22 @@ class StoreError(Exception):
     """The database is unusable: corrupt, foreign, too new, or unreachable."""
 
 
+# Callers' numbers and password hashes: the appliance user writes, its group reads, no one
+# else (SEC-1); SQLite gives the -wal and -shm files the database file's mode.
+PRIVATE_FILE = 0o640
+PRIVATE_DIR = 0o750
+
+
+def create_private(path: str) -> None:
+    """Create ``path`` empty with mode :data:`PRIVATE_FILE` unless it exists (umask aside)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        return
+    os.fchmod(fd, PRIVATE_FILE)
+    os.close(fd)
+
+
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     """A raw connection in autocommit mode (transactions are always explicit)."""
     if readonly:
@@ -36,7 +52,8 @@ def open_database(path: str, *, migrate_schema: bool = True) -> sqlite_utils.Dat
     from appliance.store.migrations import migrate
 
     directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
+    os.makedirs(directory, mode=PRIVATE_DIR, exist_ok=True)
+    create_private(path)
     try:
         conn = connect(path)
         conn.execute("PRAGMA journal_mode = WAL")

@@ -101,3 +101,43 @@ def test_migration_0006_alone_on_a_level_5_database(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("INSERT INTO users (name, role, password_hash, created_at) "
                    "VALUES ('a', 'viewer', 'x', 0)")
+
+
+def test_five_wrong_passwords_lock_the_account_until_it_runs_out_or_is_unlocked(
+        store: UserStore) -> None:
+    from appliance.auth.users import LOCKOUT_AFTER, LOCKOUT_S
+
+    store.add("bob", "viewer", PASSWORD)
+    t0 = 1_800_000_000.0
+    for attempt in range(LOCKOUT_AFTER - 1):
+        with pytest.raises(AuthError, match=r"wrong user name or password$"):
+            store.authenticate("bob", f"guess number {attempt}", now=t0 + attempt)
+    with pytest.raises(AuthError, match="is now locked for 15 minutes"):
+        store.authenticate("bob", "the fifth guess", now=t0 + 5)
+    assert store.get("bob").locked_until == t0 + 5 + LOCKOUT_S
+    with pytest.raises(AuthError, match=r"locked for 15 more minute\(s\).*users unlock bob"):
+        store.authenticate("bob", PASSWORD, now=t0 + 6)  # even the right password, while locked
+    with pytest.raises(AuthError, match="locked for 1 more minute"):
+        store.authenticate("bob", PASSWORD, now=t0 + 5 + LOCKOUT_S - 30)
+    assert store.authenticate("bob", PASSWORD, now=t0 + 5 + LOCKOUT_S + 1).name == "bob"
+    assert store.get("bob").locked_until is None
+
+    for attempt in range(LOCKOUT_AFTER):
+        with pytest.raises(AuthError):
+            store.authenticate("bob", f"again {attempt}", now=t0 + 10_000 + attempt)
+    assert store.unlock("bob").locked_until is None  # an admin unlocks it at once
+    assert store.authenticate("bob", PASSWORD, now=t0 + 10_010).name == "bob"
+    with pytest.raises(AuthError, match="is not locked"):
+        store.unlock("bob")
+
+
+def test_a_right_password_between_wrong_ones_starts_the_count_again(store: UserStore) -> None:
+    from appliance.auth.users import LOCKOUT_AFTER
+
+    store.add("ann", "viewer", PASSWORD)
+    for round_ in range(3):
+        for attempt in range(LOCKOUT_AFTER - 1):
+            with pytest.raises(AuthError, match=r"wrong user name or password$"):
+                store.authenticate("ann", f"wrong {round_} {attempt}", now=100.0)
+        store.authenticate("ann", PASSWORD, now=100.0)
+    assert store.get("ann").locked_until is None
