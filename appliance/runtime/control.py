@@ -15,7 +15,8 @@ the server's auditor with the principal, whatever the outcome (ADM-2).
 
 Bounds (issue 13): a line, a JSON integer, an id and a subscription are
 limited; a connection runs one request at a time and yields to the others
-after each; at most :data:`MAX_CONNECTIONS` clients (plus
+after each, and ordinary users' requests share at most :data:`CONTROL_SHARE` of the
+loop's time (:meth:`ControlServer._take_turn`); at most :data:`MAX_CONNECTIONS` clients (plus
 :data:`RESERVED_CONNECTIONS` for root and the daemons' own user, so powerd's
 health probe always gets in); a client that does not read its answers within
 :data:`SEND_TIMEOUT` seconds is dropped.
@@ -58,6 +59,8 @@ RESERVED_CONNECTIONS = 8  # on top, for root and the daemons' own user (powerd's
 SEND_TIMEOUT = 5.0  # seconds a client may leave its answers unread before it is dropped
 PRINCIPAL_TTL = 10.0  # seconds a connection's principal is trusted before it is looked up again
 SUBSCRIBE_NEEDS = "status.read"
+SLICE_S = 0.01  # the loop's time is shared out in slices of this length
+CONTROL_SHARE = 0.25  # of each slice, at most this much for requests of ordinary users
 
 
 def _no_constant(name: str) -> Any:
@@ -113,6 +116,9 @@ class ControlServer:
         self._server: asyncio.AbstractServer | None = None
         self._clients: set[asyncio.Task[None]] = set()
         self.refused_connections = 0
+        self.paced_requests = 0  # times a request waited for a slice with budget left
+        self._slice_end = 0.0
+        self._slice_used = 0.0
         self.dropped_slow_readers = 0
         self.register("ping", self._ping, needs=PUBLIC)
 
@@ -123,6 +129,10 @@ class ControlServer:
     @property
     def methods(self) -> list[str]:
         return sorted([*self._methods, "subscribe", "unsubscribe"])
+
+    @property
+    def clients(self) -> int:
+        return len(self._clients)
 
     def needs(self, method: str) -> str:
         """The permission ``method`` needs (``subscribe`` needs :data:`SUBSCRIBE_NEEDS`)."""
@@ -177,6 +187,24 @@ class ControlServer:
             self._server = None
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
+
+    async def _take_turn(self) -> None:
+        """Wait until this slice of the loop's time has control budget left.
+
+        Requests from other users may take at most :data:`CONTROL_SHARE` of each
+        :data:`SLICE_S`; beyond it they wait for the next slice, so a flood of cheap
+        requests from many connections cannot delay the media tick's timer by more than
+        a request or so. Root and the daemons' own user (powerd's health probe) never wait.
+        """
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if now >= self._slice_end:
+                self._slice_end, self._slice_used = now + SLICE_S, 0.0
+            if self._slice_used < SLICE_S * CONTROL_SHARE:
+                return
+            self.paced_requests += 1
+            await asyncio.sleep(self._slice_end - now)
 
     def _admit(self, peer: Peer) -> bool:
         """Room for one more client: the cap, plus a reserve for root and our own user."""
@@ -259,7 +287,12 @@ class ControlServer:
                     continue
                 if not line.strip():
                     continue
+                privileged = peer.uid in (0, os.getuid())
+                if not privileged:
+                    await self._take_turn()
+                started = asyncio.get_running_loop().time()
                 request_id, reply = await self._answer(line, await who())
+                self._slice_used += asyncio.get_running_loop().time() - started
                 if isinstance(reply, Subscription):
                     if subscription is not None:
                         self.bus.unsubscribe(subscription)

@@ -36,6 +36,7 @@ from appliance.runtime.control import ControlError, ControlServer
 from appliance.runtime.events import EventBus
 from appliance.runtime.logs import LEVELS, setup_logging
 from appliance.runtime.notify import notify, watchdog_interval
+from appliance.runtime.stall import StallDetector
 from appliance.store import StoreError, open_database
 from appliance.store.audit import Entry, append
 from appliance.store.db import connect
@@ -49,7 +50,7 @@ POWERD_KEYS = frozenset({"rig.board", "rig.ups", "rig.watchdog"})
 SERVICE_LIVE_KEYS = frozenset({"logging.level"})  # the service itself applies these
 # the request parameter an audit row names as its target, first present wins
 TARGET_PARAMS = ("call_id", "agent", "span", "port", "channel", "queue", "recording_id", "number",
-                 "name")
+                 "name", "path")
 SECRET_PARAMS = frozenset({"password", "secret", "auth_pass"})
 
 DaemonName = Literal["telephonyd", "powerd"]
@@ -116,6 +117,8 @@ class Service:
         self.started_at = time.time()
         self._stopping = asyncio.Event()
         self._watchdog_task: asyncio.Task[None] | None = None
+        self.stall: StallDetector | None = None
+        self._stall_task: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
         self._reload_tasks: set[asyncio.Task[None]] = set()
         self.restart_required: list[str] = []  # changed keys applied only at the next start
@@ -153,6 +156,8 @@ class Service:
         path = self.config.paths.database_path
         self.writer = DatabaseWriter(lambda: connect(path))
         self.record_service_event("start", {"version": __version__, "pid": os.getpid()})
+        self.stall = StallDetector(asyncio.get_running_loop().time)
+        self._stall_task = asyncio.create_task(self.stall.run())
         await self.control.start()
         for component in self.components:
             await component.start(self)
@@ -176,6 +181,8 @@ class Service:
         self.bus.publish("service.stopping", daemon=self.name)
         if self._watchdog_task:
             self._watchdog_task.cancel()
+        if self._stall_task:
+            self._stall_task.cancel()
         for component in reversed(self.components):
             try:
                 await component.stop()
@@ -320,6 +327,11 @@ class Service:
             "hardware": self.hardware(),
             "components": {c.name: c.status() for c in self.components},
             "subscribers": self.bus.subscriber_count,
+            "loop": self.stall.status() if self.stall else {},
+            "control": {"clients": self.control.clients,
+                        "refused_connections": self.control.refused_connections,
+                        "dropped_slow_readers": self.control.dropped_slow_readers,
+                        "paced_requests": self.control.paced_requests},
             "restart_required": self.restart_required,
         }
 

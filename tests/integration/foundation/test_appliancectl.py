@@ -74,13 +74,17 @@ def test_config_apply_refuses_a_bad_file_and_audits_both_outcomes(
     assert ctl(config, "config", "diff", str(good)).stdout.strip() == "no differences"
     rows = (
         sqlite3.connect(tmp_path / "state" / "appliance.db")
-        .execute("SELECT action, target, outcome FROM audit_log ORDER BY id")
+        .execute("SELECT origin, action, target, outcome FROM audit_log ORDER BY id")
         .fetchall()
     )
-    assert rows == [
-        ("config.apply", str(bad), "refused: 1 error(s)"),
+    cli = [(a, t, o.split("\n")[0]) for origin, a, t, o in rows if origin == "cli"]
+    assert cli == [
+        ("config.apply", str(bad), f"refused: {bad}: refused, running configuration kept:"),
         ("config.apply", str(good), "ok"),
     ]
+    # the bad file never reached a daemon; the good one each daemon audited itself
+    daemons = sorted((origin.split()[0], t, o) for origin, a, t, o in rows if origin != "cli")
+    assert daemons == [("powerd", str(good), "ok"), ("telephonyd", str(good), "ok")]
 
 
 def test_config_validate_lists_every_error_and_exits_4(tmp_path: Path) -> None:
