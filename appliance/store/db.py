@@ -51,9 +51,9 @@ def open_database(path: str, *, migrate_schema: bool = True) -> sqlite_utils.Dat
     """
     from appliance.store.migrations import migrate
 
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, mode=PRIVATE_DIR, exist_ok=True)
-    create_private(path)
+    if path != ":memory:":  # SQLite's in-memory database has no file
+        os.makedirs(os.path.dirname(os.path.abspath(path)), mode=PRIVATE_DIR, exist_ok=True)
+        create_private(path)
     try:
         conn = connect(path)
         conn.execute("PRAGMA journal_mode = WAL")
