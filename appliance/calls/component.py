@@ -21,6 +21,7 @@ from appliance.acd.engine import AcdError
 from appliance.calls.center import CallCenter
 from appliance.calls.channel import CAUSE_NO_CIRCUIT_AVAILABLE, Channel
 from appliance.calls.model import CallError
+from appliance.calls.monitor import MODES, MonitorError, Monitors
 from appliance.calls.originate import ClickToDial
 from appliance.calls.outbound import OutboundRoute
 from appliance.calls.recovery import recover_interrupted_calls
@@ -89,6 +90,7 @@ class CallCenterComponent(Component):
         self.switch: TelephonySwitch | None = None
         self.writer: DatabaseWriter | None = None  # the service's: call records commit off the loop
         self.draining = False
+        self.monitors: Monitors | None = None
 
     async def _recover(self, service: Service) -> None:
         """Close the calls a killed predecessor left journaled, before taking calls."""
@@ -121,6 +123,7 @@ class CallCenterComponent(Component):
             writer=service.writer,  # queue_log, CDR, IVR visits and live_calls (store/writer.py)
         )
         self.writer = service.writer
+        self.monitors = Monitors(self.center.calls, engine, service.bus)
         await self._recover(service)
         self.technologies.on_inbound = self._inbound
         self.technologies.on_feature = self._feature
@@ -129,6 +132,7 @@ class CallCenterComponent(Component):
             ("calls.list", self._calls_list, "calls.read"),
             ("calls.hangup", self._calls_hangup, "calls.control"),
             ("calls.originate", self._calls_originate, "calls.control"),
+            ("calls.monitor", self._calls_monitor, "calls.control"),
             ("queues.list", self._queues_list, "queues.read"),
             ("agents.list", self._agents_list, "agents.read"),
             ("agents.login", self._agent_action("login"), "agents.control"),
@@ -197,9 +201,31 @@ class CallCenterComponent(Component):
                     "agent": call.agent or None,
                     "agent_name": self.center.acd.agent_name(call.agent) or None,
                     "technology": self.technologies.name_of(channel),
+                    "supervisors": [m.as_dict() for m in self.monitors.of(call.call_id)]
+                    if self.monitors else [],
                 }
             )
         return {"calls": rows}
+
+    async def _calls_monitor(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Ring ``device`` and join call ``call_id`` as a supervisor in ``mode`` (ACD-5)."""
+        assert self.monitors is not None and self.switch is not None
+        call_id, device, mode = params.get("call_id"), params.get("device"), \
+            params.get("mode", "listen")
+        if not isinstance(call_id, str) or not isinstance(device, str) or not device:
+            raise ControlError("bad-params", "'call_id' and 'device' (the supervisor's phone) "
+                                             "are required")
+        if mode not in MODES:
+            raise ControlError("bad-params", f"'mode' must be one of {', '.join(MODES)}")
+        if not self.switch.reaches(device):
+            raise ControlError("not-found", f"no phone or device {device!r} to ring")
+        try:
+            monitor = self.monitors.start(call_id, device, mode)
+        except MonitorError as exc:
+            raise ControlError("refused", str(exc)) from exc
+        except ValueError as exc:  # the device could not be rung (busy, out of service)
+            raise ControlError("refused", f"{device}: {exc}") from exc
+        return monitor.as_dict()
 
     async def _calls_hangup(self, params: dict[str, Any]) -> dict[str, Any]:
         assert self.center is not None

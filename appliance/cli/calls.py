@@ -10,7 +10,8 @@ import click
 from appliance.cli.audit import audited_call, query
 from appliance.cli.common import Context, output_options, pass_context, print_json, print_table
 
-COLUMNS = ["call_id", "direction", "channel", "caller", "callee", "state", "age", "queue", "agent"]
+COLUMNS = ["call_id", "direction", "channel", "caller", "callee", "state", "age", "queue", "agent",
+           "supervisor"]
 
 
 def call_row(call: dict[str, Any], now: float | None = None) -> dict[str, Any]:
@@ -21,6 +22,8 @@ def call_row(call: dict[str, Any], now: float | None = None) -> dict[str, Any]:
         "age": f"{age // 60}:{age % 60:02d}",
         "queue": call.get("queue") or "-",
         "agent": agent_label(call),
+        "supervisor": ", ".join(f"{m['device']} ({m['mode']}, {m['state']})"
+                                for m in call.get("supervisors") or []) or "-",
     }
 
 
@@ -34,7 +37,7 @@ def agent_label(call: dict[str, Any]) -> str:
 
 @click.group("calls")
 def calls_group() -> None:
-    """Calls in progress: list, hang up, originate.
+    """Calls in progress: list, hang up, originate, monitor.
 
     Example: appliancectl calls list
     """
@@ -98,3 +101,25 @@ def originate(ctx: Context, source: str, number: str, as_json: bool) -> None:
         print_json(result)
     else:
         click.echo(f"{result['call_id']}: {result['state']} {source} -> {number}")
+
+
+@calls_group.command("monitor")
+@click.argument("call_id")
+@click.argument("device")
+@click.option("--mode", type=click.Choice(["listen", "whisper", "barge"]), default="listen",
+              show_default=True,
+              help="listen: hear both, unheard; whisper: the agent hears you, the caller does "
+                   "not; barge: three-way.")
+@output_options
+@pass_context
+def monitor(ctx: Context, call_id: str, device: str, mode: str, as_json: bool) -> None:
+    """Ring your phone DEVICE and join call CALL_ID as its supervisor (hang up to leave).
+
+    Example: appliancectl calls monitor c-0042 fxs2 --mode whisper
+    """
+    result = audited_call(ctx, "telephonyd", "calls.monitor", "call.monitor", call_id,
+                          call_id=call_id, device=device, mode=mode)
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"{call_id}: ringing {device}; answer to {mode}")
