@@ -143,8 +143,14 @@ def apply(ctx: Context, file: str, force: bool, as_json: bool) -> None:
             raise CliError(
                 f"{path}: refused, running configuration kept:\n{exc}", EXIT_REFUSED
             ) from exc
-        return {daemon: daemon_call(config.control_socket(daemon), "config.apply",
-                                    path=path, force=force) for daemon in DAEMONS}
+        results: dict[str, Any] = {}
+        for daemon in DAEMONS:
+            try:
+                results[daemon] = daemon_call(config.control_socket(daemon), "config.apply",
+                                              path=path, force=force)
+            except CliError as exc:
+                raise CliError(f"refused by {daemon}: {exc.message}", exc.exit_code) from exc
+        return results
 
     results = audit_change(ctx, "config.apply", path, apply_to_both, detail={"force": force})
     if as_json:

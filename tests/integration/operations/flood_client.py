@@ -29,6 +29,22 @@ def connect(path: str) -> socket.socket | None:
     return sock
 
 
+def connect_surely(path: str) -> socket.socket:
+    """One connection for a single hostile request: retried, as an attacker would."""
+    error: OSError | None = None
+    for _ in range(20):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(5.0)
+        try:
+            sock.connect(path)
+            return sock
+        except OSError as exc:
+            error = exc
+            sock.close()
+            time.sleep(0.25)
+    raise SystemExit(f"cannot connect to {path}: {error}")
+
+
 def answer(sock: socket.socket) -> dict[str, object]:
     data = b""
     while not data.endswith(b"\n"):
@@ -63,8 +79,7 @@ def connections(path: str, hold_s: float = 8.0) -> dict[str, object]:
 
 
 def subscribe(path: str) -> dict[str, object]:
-    sock = connect(path)
-    assert sock is not None
+    sock = connect_surely(path)
     topics = [f"span.{i}.*" for i in range(40_000)]
     started = time.monotonic()
     sock.sendall(json.dumps({"id": 1, "method": "subscribe",
@@ -74,8 +89,7 @@ def subscribe(path: str) -> dict[str, object]:
 
 
 def garbage(path: str) -> dict[str, object]:
-    sock = connect(path)
-    assert sock is not None
+    sock = connect_surely(path)
     replies = []
     for line in (b'{"id": ' + b"9" * 5000 + b', "method": "status"}',
                  b"[" * 100_000 + b"]" * 100_000,

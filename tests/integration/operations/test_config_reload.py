@@ -63,8 +63,9 @@ def test_apply_reports_live_and_restart_keys_and_refuses_to_drop_every_line(
     assert "would take down every line" in refused.stderr
     assert spans(appliance) == ["e1a"]  # nothing torn down
     (row,) = appliance.rows(
-        "SELECT outcome FROM audit_log WHERE action = 'config.apply' AND target = ?", str(empty))
-    assert row["outcome"].startswith("refused by telephonyd")
+        "SELECT outcome FROM audit_log WHERE action = 'config.apply' AND target = ? "
+        "AND origin = 'cli'", str(empty))
+    assert row["outcome"].startswith("refused: refused by telephonyd")
 
     forced = appliance.ctl("config", "apply", str(empty), "--force")
     line = next(x for x in forced.stdout.splitlines() if x.startswith("telephonyd:"))
