@@ -34,6 +34,7 @@ import socket
 import stat
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from appliance.auth.guard import (
@@ -57,7 +58,7 @@ MAX_PATTERN = 128  # characters in one topic pattern
 MAX_CONNECTIONS = 64  # clients at once; more are answered "busy" and closed
 RESERVED_CONNECTIONS = 8  # on top, for root and the daemons' own user (powerd's probe)
 SEND_TIMEOUT = 5.0  # seconds a client may leave its answers unread before it is dropped
-PRINCIPAL_TTL = 10.0  # seconds a connection's principal is trusted before it is looked up again
+PRINCIPAL_TTL = 10.0  # seconds a uid's principal is trusted before it is looked up again
 SUBSCRIBE_NEEDS = "status.read"
 SLICE_S = 0.01  # the loop's time is shared out in slices of this length
 CONTROL_SHARE = 0.25  # of each slice, at most this much for requests of ordinary users
@@ -116,6 +117,7 @@ class ControlServer:
         self._server: asyncio.AbstractServer | None = None
         self._clients: set[asyncio.Task[None]] = set()
         self.refused_connections = 0
+        self._principals: dict[int, tuple[float, Principal]] = {}  # uid -> (looked up, who)
         self.paced_requests = 0  # times a request waited for a slice with budget left
         self._slice_end = 0.0
         self._slice_used = 0.0
@@ -206,6 +208,18 @@ class ControlServer:
             self.paced_requests += 1
             await asyncio.sleep(self._slice_end - now)
 
+    async def _principal(self, peer: Peer) -> Principal:
+        """The guard's answer for this peer's uid, looked up (in a worker: it reads the
+        database) at most once per :data:`PRINCIPAL_TTL` per uid, however many connections."""
+        now = time.monotonic()
+        cached = self._principals.get(peer.uid)
+        if cached is None or now - cached[0] > PRINCIPAL_TTL:
+            found = await asyncio.to_thread(self.guard, peer)
+            cached = (now, found)
+            self._principals[peer.uid] = cached
+        known = cached[1]
+        return known if known.peer == peer else replace(known, peer=peer)
+
     def _admit(self, peer: Peer) -> bool:
         """Room for one more client: the cap, plus a reserve for root and our own user."""
         limit = MAX_CONNECTIONS
@@ -219,8 +233,10 @@ class ControlServer:
         peer = peer_of(writer.get_extra_info("socket"))
         if not self._admit(peer):
             self.refused_connections += 1
-            log.warning("control socket full: refused a client",
-                        extra={"socket": self.path, "uid": peer.uid, "pid": peer.pid})
+            if self.refused_connections & (self.refused_connections - 1) == 0:  # 1, 2, 4, 8 ...
+                log.warning("control socket full: refused a client (%d refused so far)",
+                            self.refused_connections,
+                            extra={"socket": self.path, "uid": peer.uid, "pid": peer.pid})
             with contextlib.suppress(Exception):  # answer the first request, then close
                 await asyncio.wait_for(reader.readline(), 1.0)
                 writer.write(_encode({"id": None, "error": {
@@ -233,13 +249,10 @@ class ControlServer:
         subscription: Subscription | None = None
         pump: asyncio.Task[None] | None = None
         principal: Principal | None = None
-        looked_up = 0.0
 
         async def who() -> Principal:
-            nonlocal principal, looked_up
-            if principal is None or time.monotonic() - looked_up > PRINCIPAL_TTL:
-                principal = await asyncio.to_thread(self.guard, peer)  # reads the database
-                looked_up = time.monotonic()
+            nonlocal principal
+            principal = await self._principal(peer)
             return principal
 
         async def send(message: dict[str, Any]) -> None:

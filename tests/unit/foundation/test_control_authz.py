@@ -203,3 +203,22 @@ def test_a_client_that_never_reads_is_dropped_and_others_are_served(
     dropped, pong = asyncio.run(scenario())
     assert dropped == 1
     assert pong == {"pong": True}
+
+
+def test_the_account_is_looked_up_once_per_uid_not_once_per_connection(tmp_path: Path) -> None:
+    lookups: list[int] = []
+
+    def counting(peer: Peer) -> Principal:
+        lookups.append(peer.uid)
+        return owner_guard(peer)
+
+    async def scenario() -> None:
+        control = server(tmp_path, counting, [])
+        await control.start()
+        for _ in range(20):  # a flood of connections costs one database read, not twenty
+            async with ControlClient(control.path) as client:
+                assert await client.call("ping") == {"pong": True}
+        await control.stop()
+
+    asyncio.run(scenario())
+    assert len(lookups) == 1
