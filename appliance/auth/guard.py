@@ -19,14 +19,17 @@ events (numbers, names) is masked for a principal without ``customer.read``
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.auth.roles import PERMISSIONS, permissions_of
+import sqlite_utils
+
+from appliance.auth.roles import permissions_of
+from appliance.auth.users import AuthError, User, UserStore
 from appliance.runtime.peer import Peer
+from appliance.store.db import connect
 
 PUBLIC = "public"  # the permission of a method anyone connected may call (``ping``)
 CUSTOMER_READ = "customer.read"
@@ -72,7 +75,7 @@ def owner_guard(peer: Peer) -> Principal:
 
     The default of every control server (the simulators, tests): fail closed.
     """
-    return admin(peer) if peer.uid in (0, os.getuid()) else nobody(peer)
+    return admin(peer) if peer.is_owner else nobody(peer)
 
 
 class AccountGuard:
@@ -86,34 +89,22 @@ class AccountGuard:
         self.database_path = database_path
 
     def __call__(self, peer: Peer) -> Principal:
-        if peer.uid in (0, os.getuid()):
+        if peer.is_owner:
             return admin(peer)
-        name = peer.user
         try:
-            account = self._account(name)
-        except sqlite3.Error:
+            account = self._account(peer.user)
+        except (sqlite3.Error, ValueError):  # unreadable, or a role this code does not know
             return nobody(peer)
-        if account is None:
+        if account is None or not account.active:
             return nobody(peer)
-        role, grants = account
-        try:
-            permissions = permissions_of(role, (g for g in grants if g in PERMISSIONS))
-        except ValueError:  # a role this code does not know: nothing rather than a guess
-            return nobody(peer)
-        return Principal(name, role, permissions, peer)
+        return Principal(account.name, account.role, account.permissions, peer)
 
-    def _account(self, name: str) -> tuple[str, list[str]] | None:
-        uri = f"file:{os.path.abspath(self.database_path)}?mode=ro"
-        conn = sqlite3.connect(uri, uri=True)
+    def _account(self, name: str) -> User | None:
+        conn = connect(self.database_path, readonly=True)
         try:
-            row = conn.execute(
-                "SELECT id, role FROM users WHERE name = ? AND disabled_at IS NULL", [name]
-            ).fetchone()
-            if row is None:
-                return None
-            grants = [g for (g,) in conn.execute(
-                "SELECT permission FROM user_grants WHERE user_id = ?", [row[0]])]
-            return str(row[1]), grants
+            return UserStore(sqlite_utils.Database(conn)).get(name)
+        except AuthError:  # no such account
+            return None
         finally:
             conn.close()
 

@@ -222,9 +222,7 @@ class ControlServer:
 
     def _admit(self, peer: Peer) -> bool:
         """Room for one more client: the cap, plus a reserve for root and our own user."""
-        limit = MAX_CONNECTIONS
-        if peer.uid in (0, os.getuid()):
-            limit += RESERVED_CONNECTIONS
+        limit = MAX_CONNECTIONS + (RESERVED_CONNECTIONS if peer.is_owner else 0)
         return len(self._clients) < limit
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -248,13 +246,6 @@ class ControlServer:
         write_lock = asyncio.Lock()
         subscription: Subscription | None = None
         pump: asyncio.Task[None] | None = None
-        principal: Principal | None = None
-
-        async def who() -> Principal:
-            nonlocal principal
-            principal = await self._principal(peer)
-            return principal
-
         async def send(message: dict[str, Any]) -> None:
             async with write_lock:
                 writer.write(_encode(message))
@@ -300,11 +291,11 @@ class ControlServer:
                     continue
                 if not line.strip():
                     continue
-                privileged = peer.uid in (0, os.getuid())
-                if not privileged:
+                if not peer.is_owner:
                     await self._take_turn()
                 started = asyncio.get_running_loop().time()
-                request_id, reply = await self._answer(line, await who())
+                principal = await self._principal(peer)
+                request_id, reply = await self._answer(line, principal)
                 self._slice_used += asyncio.get_running_loop().time() - started
                 if isinstance(reply, Subscription):
                     if subscription is not None:
@@ -314,7 +305,7 @@ class ControlServer:
                     subscription = reply
                     await send({"id": request_id, "result": {"subscribed": list(reply.patterns)}})
                     pump = asyncio.create_task(
-                        self._pump(subscription, send, masked=not principal_can_read(principal)))
+                        self._pump(subscription, send, masked=not principal.can(CUSTOMER_READ)))
                 elif isinstance(reply, str):  # "unsubscribe"
                     if subscription is not None:
                         self.bus.unsubscribe(subscription)
@@ -433,21 +424,21 @@ class ControlServer:
                     "message": f"unknown method {method!r}; known: {', '.join(self.methods)}",
                 },
             }
-        handler, needs = self._methods[method]
+        handler, _ = self._methods[method]
         try:
             result = await handler(params)
         except ControlError as exc:
-            self._audit(principal, method, params, needs, f"refused: {exc.message}")
+            self._audit(principal, method, params, f"refused: {exc.message}")
             return request_id, {"id": request_id, "error": exc.as_dict()}
         except Exception as exc:
             log.exception("control method failed", extra={"method": method})
-            self._audit(principal, method, params, needs, f"failed: {exc}")
+            self._audit(principal, method, params, f"failed: {exc}")
             return request_id, {
                 "id": request_id,
                 "error": {"code": "internal", "message": f"{method} failed: {exc}"},
             }
-        self._audit(principal, method, params, needs, "ok")
-        if not principal_can_read(principal):
+        self._audit(principal, method, params, "ok")
+        if not principal.can(CUSTOMER_READ):
             result = mask_customer_data(result)
         return request_id, {"id": request_id, "result": result}
 
@@ -461,24 +452,19 @@ class ControlServer:
                    "(appliancectl users add)")
         log.warning("forbidden request", extra={"method": method, "user": principal.name,
                                                 "uid": principal.peer.uid})
-        self._audit(principal, method, params, "", f"forbidden: needs {needs}")
+        self._audit(principal, method, params, f"forbidden: needs {needs}", always=True)
         return {"id": request_id, "error": {"code": "forbidden", "message": message,
                                             "data": {"needs": needs}}}
 
-    def _audit(self, principal: Principal, method: str, params: dict[str, Any], needs: str,
-               outcome: str) -> None:
-        """State changes (and, with ``needs`` empty, forbidden requests) to the auditor."""
-        if self.auditor is None or (needs and is_read(needs)):
+    def _audit(self, principal: Principal, method: str, params: dict[str, Any], outcome: str,
+               *, always: bool = False) -> None:
+        """A request to the auditor if it changes state (or ``always``: a forbidden one)."""
+        if self.auditor is None or (not always and is_read(self.needs(method))):
             return
         try:
             self.auditor(principal, method, params, outcome)
         except Exception:
             log.exception("audit of a control request failed", extra={"method": method})
-
-
-def principal_can_read(principal: Principal | None) -> bool:
-    """Whether answers to ``principal`` may carry customer data (SEC-3)."""
-    return principal is not None and principal.can(CUSTOMER_READ)
 
 
 class ControlClient:

@@ -9,6 +9,7 @@ the principal that authorisation and the audit log use.
 
 from __future__ import annotations
 
+import os
 import pwd
 import socket
 import struct
@@ -30,6 +31,11 @@ class Peer:
             return pwd.getpwuid(self.uid).pw_name
         except KeyError:
             return str(self.uid)
+
+    @property
+    def is_owner(self) -> bool:
+        """Root, or the user this process runs as (the daemons themselves, the installer)."""
+        return self.uid in (0, os.getuid())
 
     @property
     def origin(self) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from operations_rig import BIN, Appliance, paused_rig
+from operations_rig import BIN, Appliance, running
 
 GROUP = "apx-ops"
 VIEWER = "apx-viewer"
@@ -67,20 +67,16 @@ def traversable(tmp_path: Path) -> Iterator[None]:
 def shared_appliance(tmp_path: Path, unix_users: dict[str, int],
                      traversable: None) -> Iterator[Appliance]:
     """The appliance with its sockets given to the group both test users are in."""
-    rig = paused_rig(tmp_path)
-    box = Appliance(tmp_path, rig)
-    text = box.config.read_text(encoding="utf-8")
-    assert "[paths]\n" in text
-    box.config.write_text(text.replace("[paths]\n", f'[paths]\nsocket_group = "{GROUP}"\n', 1),
-                          encoding="utf-8")
-    box.config.chmod(0o644)
-    try:
-        box.start_rig(rig)
-        box.start_daemon("powerd")
-        box.start_daemon("telephonyd")
+    def share_sockets(box: Appliance) -> None:
+        text = box.config.read_text(encoding="utf-8")
+        assert "[paths]\n" in text
+        box.config.write_text(
+            text.replace("[paths]\n", f'[paths]\nsocket_group = "{GROUP}"\n', 1),
+            encoding="utf-8")
+        box.config.chmod(0o644)
+
+    with running(tmp_path, share_sockets) as box:
         yield box
-    finally:
-        box.stop()
 
 
 def ctl_as(box: Appliance, user: str, *args: str) -> subprocess.CompletedProcess[str]:

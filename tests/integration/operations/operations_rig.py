@@ -19,6 +19,7 @@ and asserts what the user sees and what the database holds
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -182,11 +183,14 @@ def paused_rig(root: Path) -> Path:
     return rig
 
 
-@pytest.fixture
-def appliance(tmp_path: Path) -> Iterator[Appliance]:
-    """Both daemons on the demo rig, agents logged out, no traffic yet."""
-    rig = paused_rig(tmp_path)
-    box = Appliance(tmp_path, rig)
+@contextlib.contextmanager
+def running(root: Path, configure: Callable[[Appliance], None] = lambda box: None
+            ) -> Iterator[Appliance]:
+    """The rig, then powerd, then telephonyd in ``root``; ``configure`` may change the
+    configuration file first. Everything is stopped on the way out."""
+    rig = paused_rig(root)
+    box = Appliance(root, rig)
+    configure(box)
     try:
         box.start_rig(rig)
         box.start_daemon("powerd")
@@ -194,6 +198,13 @@ def appliance(tmp_path: Path) -> Iterator[Appliance]:
         yield box
     finally:
         box.stop()
+
+
+@pytest.fixture
+def appliance(tmp_path: Path) -> Iterator[Appliance]:
+    """Both daemons on the demo rig, agents logged out, no traffic yet."""
+    with running(tmp_path) as box:
+        yield box
 
 
 @pytest.fixture
