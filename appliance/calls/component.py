@@ -217,10 +217,11 @@ class CallCenterComponent(Component):
                                              "are required")
         if mode not in MODES:
             raise ControlError("bad-params", f"'mode' must be one of {', '.join(MODES)}")
-        if not self.switch.reaches(device):
+        phone = self.switch.device_name(device)
+        if phone is None:
             raise ControlError("not-found", f"no phone or device {device!r} to ring")
         try:
-            monitor = self.monitors.start(call_id, device, mode)
+            monitor = self.monitors.start(call_id, phone, mode)
         except MonitorError as exc:
             raise ControlError("refused", str(exc)) from exc
         except ValueError as exc:  # the device could not be rung (busy, out of service)

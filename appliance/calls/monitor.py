@@ -111,11 +111,16 @@ class Monitors:
             bus.listen("call.end", self._call_ended)
 
     def start(self, call_id: str, device: str, mode: Mode) -> Monitor:
+        """``device`` is the phone's one name (``TelephonySwitch.device_name``)."""
         call = self.calls.calls.get(call_id)
         if call is None:
             raise MonitorError(f"no call {call_id!r} up")
         if any(m.device == device for m in self.active):
             raise MonitorError(f"{device} is already on a call as a supervisor")
+        busy = next((c for c in self.calls.calls.values()
+                     if any(leg.name == device for leg in c.legs)), None)
+        if busy is not None:  # refused now, rather than "ringing" and a busy signal later
+            raise MonitorError(f"{device} is busy: it is on call {busy.call_id}")
         monitor = Monitor(self.calls, self.engine, call, device, mode, on_done=self._done)
         self.active.append(monitor)
         return monitor

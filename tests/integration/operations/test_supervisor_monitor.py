@@ -44,6 +44,11 @@ def test_a_supervisor_listens_unheard_then_barges_in_and_is_cleared_with_the_cal
     call = talking_to(box, "1001", CALLER, channel=1)
     call_id = str(box.live_call(CALLER)["call_id"])
 
+    own = box.ctl("calls", "monitor", call_id, "fxs1", check=False)  # the agent's own phone
+    assert own.returncode == 4 and f"fxs1 is busy: it is on call {call_id}" in own.stderr
+    unknown = box.ctl("calls", "monitor", call_id, "fxs9", check=False)
+    assert unknown.returncode == 1 and "no phone or device 'fxs9'" in unknown.stderr
+
     join(box, call_id, "listen")
     listed = box.ctl("calls", "list").stdout
     assert "fxs2 (listen, joined)" in listed
