@@ -13,8 +13,9 @@ prints:
   window) and RSS; the simulators' CPU (every process of the rig) apart;
 - tick lateness p50/p99/max over the window (the media component keeps the
   last 10 s; the window is 10 s by default), stalls (ticks a whole 20 ms
-  late), missing and late frames, recording frames dropped (differences of
-  the daemon's counters over the window);
+  late), missing frames (concealed), slips in and out, late ticks, recording
+  frames dropped (differences of the daemon's counters over the window) and
+  the clock the engine followed (the timing span, or the system clock);
 - the engine-only figure of bench/media.py for the same channel count (2N:
   caller and agent), as % of one core, and the ratio daemon / engine-only of
   the cost per call.
@@ -249,8 +250,10 @@ class Sample:
     lateness: dict[str, float]
     stalls: int
     missing: int
+    slips: int  # frames slipped in and out (appliance/media/slip.py)
     late: int
     dropped: int
+    timing: str  # the clock the engine followed at the end of the window
 
 
 def measure(rig: SystemRig, calls: int, window: float) -> Sample:
@@ -268,8 +271,10 @@ def measure(rig: SystemRig, calls: int, window: float) -> Sample:
         calls, (cpu1 - cpu0) / wall, (sim1 - sim0) / wall, rss_mib(rig.telephonyd),
         after["tick_lateness_ms"], after["stalls"] - before["stalls"],
         after["missing_frames"] - before["missing_frames"],
+        after["slips"] + after["output_slips"] - before["slips"] - before["output_slips"],
         after["late_ticks"] - before["late_ticks"],
         after["recording_dropped"] - before["recording_dropped"],
+        after["timing_source"],
     )
     if calls:
         rig.clear()
@@ -303,8 +308,9 @@ def report(level: int, samples: list[Sample], engine: float) -> None:
         f"{spread([s.lateness['p99'] for s in samples], digits=2):>18}  "
         f"{max(s.lateness['max'] for s in samples):7.1f}  "
         f"{sum(s.stalls for s in samples):6d}  {sum(s.missing for s in samples):7d}  "
+        f"{sum(s.slips for s in samples):5d}  "
         f"{sum(s.late for s in samples):5d}  {sum(s.dropped for s in samples):6d}  "
-        f"{engine * 100:10.2f}  {ratio:>6}",
+        f"{engine * 100:10.2f}  {ratio:>6}  {samples[-1].timing}",
         flush=True,
     )
 
@@ -330,7 +336,8 @@ def main() -> None:
           f"{args.repeat} x {args.window:g} s per level; median (min..max)")
     print(f"{'calls':>5}  {'telephonyd %core':>17}  {'simulators %core':>19}  {'RSS MiB':>6}  "
           f"{'lateness p50 ms':>18}  {'lateness p99 ms':>18}  {'max ms':>7}  {'stalls':>6}  "
-          f"{'missing':>7}  {'late':>5}  {'dropped':>6}  {'engine %core':>10}  {'ratio':>6}")
+          f"{'missing':>7}  {'slips':>5}  {'late':>5}  {'dropped':>6}  {'engine %core':>10}  "
+          f"{'ratio':>6}  clock")
     with tempfile.TemporaryDirectory(prefix="sysbench-", dir="/tmp") as tmp:
         rig = SystemRig(Path(tmp), spans, phones)
         try:

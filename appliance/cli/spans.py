@@ -54,6 +54,10 @@ def list_spans(ctx: Context, as_json: bool) -> None:
     )
 
 
+AUDIO = [("frames missing", "frames_missing"), ("concealed", "concealed"),
+         ("slips in", "slips"), ("slips out", "output_slips")]
+
+
 @spans_group.command("show")
 @click.argument("span")
 @output_options
@@ -74,13 +78,15 @@ def show_span(ctx: Context, span: str, as_json: bool) -> None:
     counters = result.get("counters", {})
     click.echo("counters " + "  ".join(f"{k} {counters.get(k, 0)}" for k in
                                         ("bpv", "crc4", "ebit", "fas", "slips")))
-    # received 20 ms blocks that lacked an active call's frame (issue 14 item 5)
-    click.echo(f"frames missing {result.get('stats', {}).get('frames_missing', 0)}")
+    # lost audio (docs/media.md "Clock and slips"): received blocks that lacked an active
+    # call's frame, ticks the engine had none (concealed), frames slipped in and out
+    stats = result.get("stats", {})
+    click.echo("audio " + "  ".join(f"{label} {stats.get(key, 0)}" for label, key in AUDIO))
     click.echo("")
     print_table(
-        [{**c, "call_id": c.get("call_id") or "-", "frames_missing": c.get("frames_missing", 0)}
+        [{**c, "call_id": c.get("call_id") or "-", **{k: c.get(k, 0) for _, k in AUDIO}}
          for c in result.get("channels", [])],
-        ["channel", "state", "call_id", "frames_missing"],
+        ["channel", "state", "call_id", *(k for _, k in AUDIO)],
     )
 
 

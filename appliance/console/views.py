@@ -67,6 +67,16 @@ def span_row(span: dict[str, Any]) -> Markup:
     ]
 
 
+def audio_row(stats: dict[str, Any]) -> Row:
+    """A span's lost audio: frames absent from received blocks, concealed by the engine,
+    slipped in or out (appliance/media/slip.py); highlighted once any is not zero."""
+    figures = [("Missing", "frames_missing"), ("Concealed", "concealed"), ("Slips in", "slips"),
+               ("Slips out", "output_slips")]
+    lost = any(stats.get(key, 0) for _, key in figures)
+    return Row(("warn" if lost else "",
+                "Audio " + "  ".join(f"{label} {stats.get(key, 0)}" for label, key in figures)))
+
+
 def port_row(port: dict[str, Any]) -> Markup:
     battery = "battery" if port.get("battery") else "NO BATTERY"
     return [
@@ -129,6 +139,7 @@ def spans(snap: Snapshot, selected: str | None) -> list[Row]:
         Row(f"Counters BPV {counters.get('bpv', 0)}  CRC4 {counters.get('crc4', 0)}  "
             f"E-bit {counters.get('ebit', 0)}  FAS {counters.get('fas', 0)}  "
             f"Slips {counters.get('slips', 0)}"),
+        audio_row(detail.get("stats", {})),
     ]
     channels = list(detail.get("channels", []))
     per_column = (len(channels) + 3) // 4

@@ -54,6 +54,20 @@ class MediaComponent(Component):
         """The tick loop is alive (a dead media loop means no audio on any call)."""
         return self._task is not None and not self._task.done()
 
+    def frame_status(self) -> dict[str, Any]:
+        """Where the engine's clock comes from and every frame it lost, repeated or dropped."""
+        if self.engine is None:
+            return {}
+        stats = self.engine.stats
+        return {
+            "timing_source": stats.timing_source or "system clock",
+            "timing_changes": stats.timing_changes,
+            "missing_frames": stats.missing_frames,
+            "slips": stats.slips,
+            "output_slips": stats.output_slips,
+            "recording_dropped": stats.recording_dropped,
+        }
+
     def status(self) -> dict[str, Any]:
         if self.engine is None:
             return {"running": False}
@@ -66,6 +80,5 @@ class MediaComponent(Component):
             "stalls": stats.stalls,
             "tick_lateness_ms": stats.lateness_ms(),
             "overruns": stats.overruns,
-            "missing_frames": stats.missing_frames,
-            "recording_dropped": stats.recording_dropped,
+            **self.frame_status(),
         }

@@ -2,9 +2,10 @@
 
 Channels live in preallocated matrices indexed by *slot* (row). Each tick:
 
-1. inputs: frames written since the last tick (``write_input``), pulled from
-   a ``source`` callback, or silence for a channel whose frame is late or
-   missing (counted per channel, never shifting later frames);
+1. inputs: the oldest frame each driver wrote into the channel's slip buffer
+   (``write_input``, :mod:`appliance.media.slip`), or one pulled from a
+   ``source`` callback, or silence for a channel that has none (a missing
+   frame, counted per channel);
 2. detectors: DTMF (and call-progress) run on the input rows that asked for
    them, as one vectorised call each;
 3. cross-connect: every output row is the saturating sum of the input rows it
@@ -17,6 +18,13 @@ Channels live in preallocated matrices indexed by *slot* (row). Each tick:
 6. outputs: available from ``read_output`` until the next tick, and pushed
    to ``sink`` callbacks.
 
+Timing (one clock): a span that takes its clock from the line hands each
+received block over with ``timing_tick``; while such a source delivers, it
+ticks the engine (so a span's frames go back out in the block they arrived
+with), the best ``clock_priority`` winning, as DAHDI's master span does. With
+no source, or when it falls silent for ``HOLDOVER``, ``run`` ticks on the
+system clock.
+
 Connections: bridge (two-party), conference (N-party, each hears the others),
 listen (supervisor hears both, says nothing to them), whisper (agent hears the
 supervisor, the caller does not), barge (three-way). A channel belongs to at
@@ -28,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -45,12 +54,14 @@ from appliance.media.events import DtmfDigit, MediaEvent, PlaybackFinished, Tone
 from appliance.media.players import SamplePlayer, tone_player
 from appliance.media.prompts import Prompt
 from appliance.media.recording import RecordingTap, RecordingWriter, TapMode, TapSink
+from appliance.media.slip import SlipBuffer
 from appliance.runtime.clock import Clock
 from drivers.span import g711
 
 log = logging.getLogger("appliance.media")
 
 TICK_SECONDS = FRAME_SAMPLES / SAMPLE_RATE  # 20 ms
+HOLDOVER = 3 * TICK_SECONDS  # a timing source silent this long is no longer followed
 Law = Literal["linear", "alaw", "ulaw"]
 Frame = npt.NDArray[np.int16]
 
@@ -66,6 +77,10 @@ class EngineStats:
     overruns: int = 0  # a tick's processing took longer than its 20 ms budget
     skipped_ticks: int = 0  # ticks given up after a stall longer than max_catch_up
     missing_frames: int = 0  # channel-ticks filled with silence (input late or absent)
+    slips: int = 0  # frames dropped because a channel's slip buffer was full (input too fast)
+    output_slips: int = 0  # output frames a reader skipped or took twice (its clock is not ours)
+    timing_source: str = ""  # the span whose clock ticks the engine ('' = the system clock)
+    timing_changes: int = 0  # times the engine moved to another clock
     recording_dropped: int = 0  # tap frames dropped because the writer queue was full
     stalls: int = 0  # ticks that started a whole tick (20 ms) or more after their deadline
     tick_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=3000))
@@ -94,13 +109,21 @@ class ChannelHandle:
         self.name = name
         self.law: Law = law
         self.missing_frames = 0
+        self.output_slips = 0
         self.registered = True
+        self._read_tick = -1  # the tick whose output was read last
+
+    @property
+    def slips(self) -> int:
+        """Frames this channel's driver wrote that had to be dropped (slip buffer full)."""
+        return int(self._engine._slip.slips[self.slot]) if self.registered else 0
 
     def __repr__(self) -> str:
         return f"<channel {self.name} slot {self.slot}>"
 
     def write_input(self, frame: npt.ArrayLike) -> None:
-        """This tick's 160 received samples: int16 linear, or uint8 octets (A/mu-law channel)."""
+        """160 received samples (int16 linear, or uint8 octets on an A/mu-law channel),
+        queued for the next tick that has none older."""
         self._engine._write_input(self, frame)
 
     def read_output(self) -> npt.NDArray[np.int16] | npt.NDArray[np.uint8]:
@@ -181,6 +204,7 @@ class MediaEngine:
         self._in = np.zeros((capacity + 1, FRAME_SAMPLES), np.int16)
         self._out = np.zeros((capacity, FRAME_SAMPLES), np.int16)
         self._fresh = np.zeros(capacity, bool)
+        self._slip = SlipBuffer(capacity)
         self._registered = np.zeros(capacity, bool)
         self._handles: list[ChannelHandle | None] = [None] * capacity
         self._sources: dict[int, Callable[[], npt.ArrayLike | None]] = {}
@@ -212,6 +236,9 @@ class MediaEngine:
         self._cpu_timer = cpu_timer
         self.stats = EngineStats()
         self._pending_events: list[MediaEvent] = []
+        self._now: Callable[[], float] = time.monotonic  # the run clock, once ``run`` starts
+        self._timing_priority = 0
+        self._timing_seen = -math.inf
 
     # ----------------------------------------------------------------- channels
     def register(
@@ -237,6 +264,7 @@ class MediaEngine:
         self._handles[slot] = handle
         self._registered[slot] = True
         self._fresh[slot] = False
+        self._slip.clear(slot)
         self._in[slot] = 0
         self._out[slot] = 0
         self._dtmf.reset([slot])
@@ -286,6 +314,7 @@ class MediaEngine:
         ]
         self._registered[slot] = False
         self._handles[slot] = None
+        self._slip.clear(slot)
         self._in[slot] = 0
         self._out[slot] = 0
         handle.registered = False
@@ -326,10 +355,12 @@ class MediaEngine:
 
     def _write_input(self, handle: ChannelHandle, frame: npt.ArrayLike) -> None:
         self._check(handle)
-        self._in[handle.slot] = self._decode(frame, handle.law, handle.name)
-        self._fresh[handle.slot] = True
+        linear = self._decode(frame, handle.law, handle.name)
+        self.stats.slips += self._slip.push(np.array([handle.slot], np.intp), linear[None, :])
 
-    def _write_block(self, slots: npt.NDArray[np.intp], law: Law, block: npt.ArrayLike) -> None:
+    def _group_block(
+        self, slots: npt.NDArray[np.intp], law: Law, block: npt.ArrayLike
+    ) -> npt.NDArray[np.int16]:
         array = np.asarray(block)
         if array.shape != (len(slots), FRAME_SAMPLES):
             raise MediaError(
@@ -337,11 +368,20 @@ class MediaEngine:
             )
         if not self._registered[slots].all():
             raise MediaError("channel group: a channel of the group is no longer registered")
-        self._in[slots] = self._decode(array, law, "channel group")
-        self._fresh[slots] = True
+        return self._decode(array, law, "channel group")
+
+    def _write_block(self, slots: npt.NDArray[np.intp], law: Law, block: npt.ArrayLike) -> None:
+        self.stats.slips += self._slip.push(slots, self._group_block(slots, law, block))
 
     def _read_output(self, handle: ChannelHandle) -> npt.NDArray[np.int16] | npt.NDArray[np.uint8]:
         self._check(handle)
+        tick = self.stats.ticks
+        if handle._read_tick >= 0 and tick != handle._read_tick + 1:
+            # read twice in one tick (a frame sent again) or not at every tick (frames never sent)
+            slipped = abs(tick - handle._read_tick - 1)
+            handle.output_slips += slipped
+            self.stats.output_slips += slipped
+        handle._read_tick = tick
         return self._encode(self._out[handle.slot], handle.law)
 
     # -------------------------------------------------------------- connections
@@ -575,6 +615,7 @@ class MediaEngine:
             except Exception:  # one broken driver must not silence every other call
                 log.exception("media before-tick hook %r failed", hook)
         # 1. inputs
+        self._fresh[self._slip.pop_into(self._in)] = True
         for slot, source in self._sources.items():
             frame = source()
             if frame is not None:
@@ -589,7 +630,8 @@ class MediaEngine:
             block = group_source()
             if block is not None:
                 try:
-                    group.write_block(block)
+                    self._in[group._slots] = self._group_block(group._slots, group.law, block)
+                    self._fresh[group._slots] = True
                 except MediaError as exc:
                     log.error("dropped a bad input block: %s", exc)
         missing = self._registered & ~self._fresh
@@ -663,6 +705,53 @@ class MediaEngine:
             self.stats.overruns += 1
         self._dispatch()
 
+    # ------------------------------------------------------------------- timing
+    def timing_tick(self, source: str, priority: int) -> bool:
+        """A timing source (a span clocked from its line) has handed over one 20 ms block.
+
+        The engine follows the source with the best ``priority`` (1 = primary;
+        0 never provides timing) among those that delivered within ``HOLDOVER``,
+        and ticks now when ``source`` is the one followed. Returns whether it
+        ticked, so the source's outputs are this tick's.
+        """
+        if priority <= 0:
+            return False
+        now = self._now()
+        current = self.stats.timing_source
+        holding = bool(current) and now - self._timing_seen <= HOLDOVER
+        if source != current:
+            if holding and priority >= self._timing_priority:
+                return False
+            log.info("media engine takes its timing from %s%s", source,
+                     f" (was {current})" if current else "")
+            self.stats.timing_source, self._timing_priority = source, priority
+            self.stats.timing_changes += 1
+            holding = False
+        if holding:
+            self._account_lateness(now - (self._timing_seen + TICK_SECONDS))
+        self._timing_seen = now
+        self.tick()
+        return True
+
+    def _timed(self, now: float) -> bool:
+        """A timing source drives the ticks (the free-running schedule stands by)."""
+        if not self.stats.timing_source:
+            return False
+        if now - self._timing_seen <= HOLDOVER:
+            return True
+        log.warning("media engine lost its timing source %s; ticking on the system clock",
+                    self.stats.timing_source)
+        self.stats.timing_source = ""
+        self.stats.timing_changes += 1
+        return False
+
+    def _account_lateness(self, lateness: float) -> None:
+        self.stats.lateness.append(max(lateness, 0.0))
+        if lateness >= TICK_SECONDS:
+            self.stats.stalls += 1
+        if lateness > self.late_tolerance:
+            self.stats.late_ticks += 1
+
     def _dispatch(self) -> None:
         events, self._pending_events = self._pending_events, []
         if self.on_event is None:
@@ -676,26 +765,34 @@ class MediaEngine:
     async def run(
         self, clock: Clock, *, ticks: int | None = None, stop: asyncio.Event | None = None
     ) -> None:
-        """Tick every 20 ms on the clock's deadline schedule (start + k * 20 ms, no drift).
+        """Tick every 20 ms on the clock's deadline schedule (start + k * 20 ms, no drift)
+        whenever no timing source drives the engine (``timing_tick``); ``ticks`` ends
+        the run after that many engine ticks, by either clock.
 
         A tick that starts more than ``late_tolerance`` after its deadline counts
         as late; after a stall of more than ``max_catch_up`` ticks the missed
         ticks are skipped (counted) instead of being run back to back.
         """
+        self._now = clock.monotonic
         start = clock.monotonic()
         k = 0
-        done = 0
-        while (ticks is None or done < ticks) and not (stop is not None and stop.is_set()):
+        until = None if ticks is None else self.stats.ticks + ticks
+        while (until is None or self.stats.ticks < until) and not (
+            stop is not None and stop.is_set()
+        ):
+            if self._timed(clock.monotonic()):
+                await clock.sleep(TICK_SECONDS)
+                start, k = clock.monotonic(), 0  # on its own schedule again from here
+                continue
             deadline = start + k * TICK_SECONDS
             delay = deadline - clock.monotonic()
             if delay > 0:
                 await clock.sleep(delay)
+                if self._timed(clock.monotonic()):
+                    continue
             lateness = clock.monotonic() - deadline
-            self.stats.lateness.append(max(lateness, 0.0))
-            if lateness >= TICK_SECONDS:
-                self.stats.stalls += 1
+            self._account_lateness(lateness)
             if lateness > self.late_tolerance:
-                self.stats.late_ticks += 1
                 behind = int(lateness / TICK_SECONDS)
                 if behind > self.max_catch_up:
                     self.stats.skipped_ticks += behind
@@ -706,7 +803,6 @@ class MediaEngine:
                         behind,
                     )
             self.tick()
-            done += 1
             k += 1
             if delay <= 0:
                 await asyncio.sleep(0)  # let drivers run between catch-up ticks

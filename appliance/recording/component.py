@@ -69,7 +69,7 @@ class RecordingComponent(Component):
             service.control, self.recorder, self._call_lookup, self._channel_lookup, engine
         )
         register_live_method(service.control, service.db, service.clock.time,
-                             self._center.technologies.circuits)
+                             self._center.technologies.circuits, self._media.frame_status)
 
     @staticmethod
     def _alarm(service: Service, topic: str, data: dict[str, Any]) -> None:

@@ -104,10 +104,13 @@ def _agent_queues(conn: Any, since: float, now: float) -> dict[str, set[str]]:
 
 
 def register_live_method(server: Any, db: Db, clock_time: Callable[[], float],
-                         trunk_channels: Callable[[], Mapping[str, Mapping[str, bool]]]) -> None:
-    """Add ``stats.live`` to a control server (appliance.runtime.control.ControlServer)."""
+                         trunk_channels: Callable[[], Mapping[str, Mapping[str, bool]]],
+                         media: Callable[[], dict[str, Any]]) -> None:
+    """Add ``stats.live`` to a control server (appliance.runtime.control.ControlServer);
+    ``media`` gives the media engine's frame counters (lost audio is live news too)."""
 
     async def live(params: dict[str, Any]) -> dict[str, Any]:
-        return snapshot(db, clock_time(), trunk_channels=trunk_channels()).as_dict()
+        snap = snapshot(db, clock_time(), trunk_channels=trunk_channels()).as_dict()
+        return {**snap, "media": media()}
 
     server.register("stats.live", live, needs="queues.read")

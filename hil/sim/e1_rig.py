@@ -92,9 +92,9 @@ def short_tempdir() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="e1-", dir="/tmp")
 
 
-async def pump_audio(rig: E1Rig, blocks: int, tick: Callable[[], None] | None = None) -> None:
-    """Clock ``blocks`` x 20 ms through every line and wait for the appliance's answers;
-    ``tick`` (the media engine's) runs once per block."""
+async def pump_audio(rig: E1Rig, blocks: int) -> None:
+    """Clock ``blocks`` x 20 ms through every line and wait for the appliance's answers
+    (a media engine behind the spans ticks on the first line's blocks: its timing source)."""
     for _ in range(blocks):
         targets = [line.sim.blocks_received + 1 for line in rig.lines]
         for line in rig.lines:
@@ -102,5 +102,3 @@ async def pump_audio(rig: E1Rig, blocks: int, tick: Callable[[], None] | None = 
         await rig.wait_for(lambda t=targets: all(  # type: ignore[misc]
             line.sim.blocks_received >= want for line, want in zip(rig.lines, t, strict=True)),
             2.0, "TDM answer from the appliance")
-        if tick is not None:
-            tick()

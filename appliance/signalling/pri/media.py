@@ -2,18 +2,26 @@
 
 Each answered B-channel becomes an engine channel named ``<span>/B<n>``;
 frames received on the span are written as the channel's input, and the
-channel's output of the last tick is what the span sends back. The engine
-ticks on its own (``MediaEngine.run``), so audio crosses with at most one
-20 ms tick of delay each way.
+channel's output of the last tick is what the span sends back. A span clocked
+from its line is the engine's timing source (``MediaEngine.timing_tick``): its
+block is one tick, so its audio goes back out in the block after the one it
+came in with. Other spans' frames wait in the engine's slip buffer.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import numpy as np
 import numpy.typing as npt
 
 from appliance.media.engine import ChannelHandle, MediaEngine
 from appliance.signalling.pri.call import PriCall
+
+
+def _counts(handle: ChannelHandle) -> dict[str, int]:
+    return {"concealed": handle.missing_frames, "slips": handle.slips,
+            "output_slips": handle.output_slips}
 
 
 class EngineMediaPort:
@@ -23,6 +31,7 @@ class EngineMediaPort:
         self.engine = engine
         self.dtmf = dtmf
         self.handles: dict[tuple[str, int], ChannelHandle] = {}
+        self._ended: dict[tuple[str, int], Counter[str]] = {}  # counts of finished calls
 
     @staticmethod
     def channel_name(span: str, channel: int) -> str:
@@ -40,7 +49,15 @@ class EngineMediaPort:
     def close_channel(self, span: str, channel: int) -> None:
         handle = self.handles.pop((span, channel), None)
         if handle is not None:
+            self._ended.setdefault((span, channel), Counter()).update(_counts(handle))
             self.engine.unregister(handle)
+
+    def frame_counts(self, span: str, channel: int) -> dict[str, int]:
+        counts = Counter(self._ended.get((span, channel), {}))
+        handle = self.handles.get((span, channel))
+        if handle is not None:
+            counts.update(_counts(handle))
+        return dict(counts)
 
     def handle(self, span: str, channel: int) -> ChannelHandle | None:
         return self.handles.get((span, channel))
@@ -49,6 +66,9 @@ class EngineMediaPort:
         handle = self.handles.get((span, channel))
         if handle is not None:
             handle.write_input(frame)
+
+    def timing(self, span: str, priority: int) -> None:
+        self.engine.timing_tick(span, priority)
 
     def transmit(self, span: str, channel: int) -> npt.NDArray[np.int16] | None:
         handle = self.handles.get((span, channel))

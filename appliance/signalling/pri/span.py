@@ -74,11 +74,16 @@ class BChannel:
                 "frames_missing": self.frames_missing}
 
 
+# frames lost or repeated between the span and the media engine (MediaPort.frame_counts)
+FRAME_COUNTS = ("concealed", "slips", "output_slips")
+
+
 class MediaPort(Protocol):
     """Where B-channel audio goes: 160-sample int16 frames, one per channel per 20 ms.
 
     ``open_channel`` when a call on the B-channel is answered, ``close_channel``
-    when it is cleared; in between ``receive``/``transmit`` once per 20 ms block.
+    when it is cleared; in between ``receive``, ``timing``, ``transmit`` once per 20 ms
+    block.
     """
 
     def open_channel(self, span: str, channel: int, call: PriCall) -> None: ...
@@ -88,6 +93,15 @@ class MediaPort(Protocol):
     def receive(self, span: str, channel: int, frame: npt.NDArray[np.int16]) -> None: ...
 
     def transmit(self, span: str, channel: int) -> npt.NDArray[np.int16] | None: ...
+
+    def timing(self, span: str, priority: int) -> None:
+        """A whole block of ``span`` was received (between ``receive`` and ``transmit``);
+        ``priority`` is its ``clock_priority`` as a timing source (0: never)."""
+
+    def frame_counts(self, span: str, channel: int) -> dict[str, int]:
+        """The B-channel's frames lost or repeated on the media side, over all its calls:
+        ``concealed`` (ticks with no frame: silence played), ``slips`` (frames dropped,
+        slip buffer full), ``output_slips`` (frames sent twice or never)."""
 
 
 IncomingHandler = Callable[["PriSpan", PriCall], None]
@@ -381,19 +395,24 @@ class PriSpan:
             self._audio_block(block)
 
     def _audio_block(self, block: dict[int, npt.NDArray[np.int16]]) -> None:
-        """The span is clock slave: every received 20 ms block is answered by one we send."""
-        out: dict[int, npt.NDArray[np.int16]] = {}
+        """The span is clock slave: every received 20 ms block is answered by one we send.
+        A span clocked from its line is also the engine's timing source (``clock_priority``):
+        its block ticks the engine between the two, so what goes out is this tick's."""
         media = self.media
-        for ts, channel in self.channels.items():
-            call = channel.call
-            if media is None or call is None or call.state is not CallState.ACTIVE:
-                continue
+        if media is None:
+            return
+        active = [(ts, channel) for ts, channel in self.channels.items()
+                  if channel.call is not None and channel.call.state is CallState.ACTIVE]
+        for ts, channel in active:
             received = block.get(ts)  # a backend may return only the channels that had data
             if received is None:
                 channel.frames_missing += 1
                 self.stats.frames_missing += 1
             else:
                 media.receive(self.name, ts, received)
+        media.timing(self.name, self.entry.clock_priority)
+        out: dict[int, npt.NDArray[np.int16]] = {}
+        for ts, _channel in active:
             frame = media.transmit(self.name, ts)
             if frame is not None:
                 out[ts] = frame
@@ -888,6 +907,10 @@ class PriSpan:
             state = "alarm" if self._line_alarm or alarms.any else "down"
         busy = counts.get(ChannelState.BUSY.value, 0)
         idle = counts.get(ChannelState.IDLE.value, 0)
+        channels = [ch.snapshot() for ch in self.channels.values()]
+        for snap in channels:
+            frames = self.media.frame_counts(self.name, snap["channel"]) if self.media else {}
+            snap.update({key: frames.get(key, 0) for key in FRAME_COUNTS})
         return {
             "name": self.name,
             "address": self.span.address,
@@ -908,9 +931,10 @@ class PriSpan:
             "idle": idle,
             "blocked": len(self.channels) - busy - idle,
             "channel_counts": counts,
-            "channels": [ch.snapshot() for ch in self.channels.values()],
+            "channels": channels,
             "stats": {"inbound": self.stats.inbound, "outbound": self.stats.outbound,
                       "answered": self.stats.answered, "rejected": self.stats.rejected,
                       "anomalies": self.stats.anomalies,
-                      "frames_missing": self.stats.frames_missing},
+                      "frames_missing": self.stats.frames_missing,
+                      **{key: sum(c[key] for c in channels) for key in FRAME_COUNTS}},
         }

@@ -35,11 +35,19 @@ def test_ports_and_spans_show_the_call_core_id(appliance: Appliance) -> None:
     assert [c["call_id"] for c in busy] == [call_id]
     shown_span = appliance.ctl("spans", "show", "e1a").stdout
     assert call_id in shown_span
-    # missing-frame counters per span and per B-channel (issue 14 item 5): the span's is the
-    # sum of its channels', and both are on the screen
-    assert span["stats"]["frames_missing"] == sum(c["frames_missing"] for c in span["channels"])
-    assert f"frames missing {span['stats']['frames_missing']}" in shown_span
-    assert "FRAMES_MISSING" in shown_span
+    # lost-audio counters per span and per B-channel (issue 14 item 3): each span figure is
+    # the sum of its channels', and both are on the screen
+    for key, label in [("frames_missing", "frames missing"), ("concealed", "concealed"),
+                       ("slips", "slips in"), ("output_slips", "slips out")]:
+        assert span["stats"][key] == sum(c[key] for c in span["channels"]), key
+        assert f"{label} {span['stats'][key]}" in shown_span
+        assert key.upper() in shown_span
+    # one span, clocked from its line: the engine follows it, and no frame is lost either way
+    daemons = {d["daemon"]: d for d in appliance.ctl_json("status")["daemons"]}
+    media = daemons["telephonyd"]["components"]["media"]
+    assert media["timing_source"] == "e1a", media
+    assert span["stats"]["concealed"] == span["stats"]["slips"] == 0, span["stats"]
+    assert span["stats"]["output_slips"] == 0, span["stats"]
 
     shown = appliance.ctl("ports", "show", "fxs2").stdout
     for raw in ("False", "True", "None", "["):

@@ -61,6 +61,15 @@ def test_span_detail_in_the_manner_of_dahdi_tool() -> None:
     assert "select a span" in plain(views.spans(snapshot(), "span2")[-1])
 
 
+def test_span_detail_shows_lost_audio_and_marks_it_once_any_is_lost() -> None:
+    clean = views.audio_row({"frames_missing": 0, "concealed": 0, "slips": 0, "output_slips": 0})
+    assert plain(clean) == "Audio Missing 0  Concealed 0  Slips in 0  Slips out 0"
+    assert clean.markup[0] == ""
+    lossy = views.audio_row({"frames_missing": 2, "concealed": 5, "slips": 1})
+    assert plain(lossy) == "Audio Missing 2  Concealed 5  Slips in 1  Slips out 0"
+    assert lossy.markup[0] == "warn"
+
+
 def test_calls_hide_customer_numbers_without_the_permission() -> None:
     shown = [plain(r) for r in views.calls(snapshot(), True, now=NOW)]
     hidden = [plain(r) for r in views.calls(snapshot(), False, now=NOW)]

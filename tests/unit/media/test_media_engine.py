@@ -113,7 +113,7 @@ def test_supervisor_leaving_restores_the_plain_bridge(engine: MediaEngine) -> No
     assert (caller.read_output()[0], agent.read_output()[0], sup.read_output()[0]) == (10, 1, 0)
 
 
-def test_missing_input_is_silence_counted_and_does_not_shift_later_frames(
+def test_missing_input_is_silence_counted_and_a_late_frame_plays_next_tick(
     engine: MediaEngine,
 ) -> None:
     a, b = engine.register("a"), engine.register("b")
@@ -125,11 +125,48 @@ def test_missing_input_is_silence_counted_and_does_not_shift_later_frames(
     assert b.read_output()[0] == 0
     assert a.missing_frames == 1 and engine.stats.missing_frames == 3  # b never wrote either
     a.write_input(const(6))
-    a.write_input(const(7))  # two frames in one tick: the newest wins, no backlog builds up
+    a.write_input(const(7))  # the late frame and its successor: both play, in order
+    engine.tick()
+    assert b.read_output()[0] == 6
     engine.tick()
     assert b.read_output()[0] == 7
     engine.tick()
-    assert b.read_output()[0] == 0
+    assert b.read_output()[0] == 0 and a.missing_frames == 2 and a.slips == 0
+
+
+def test_a_driver_faster_than_the_tick_slips_counted_frames_not_silence(
+    engine: MediaEngine,
+) -> None:
+    """G.823 controlled slips: a full slip buffer drops its oldest frame and counts it."""
+    a, b = engine.register("a"), engine.register("b")
+    engine.bridge(a, b)
+    for value in range(1, 7):  # six frames before one tick; the buffer holds four
+        a.write_input(const(value))
+    assert a.slips == 2 and engine.stats.slips == 2
+    heard = []
+    for _ in range(5):
+        engine.tick()
+        heard.append(int(b.read_output()[0]))
+    assert heard == [3, 4, 5, 6, 0]
+    assert a.missing_frames == 1  # only the tick after the buffer ran dry
+
+
+def test_phase_wander_between_a_span_and_the_tick_loses_no_frame(engine: MediaEngine) -> None:
+    """A span's blocks landing either side of the tick (0, 1 or 2 per tick) all reach the
+    far end, in order, after at most one counted missing frame."""
+    a, b = engine.register("a"), engine.register("b")
+    engine.bridge(a, b)
+    per_tick = [1, 0, 2, 1, 0, 2, 1, 1, 0, 2, 1]
+    sent, heard, value = [], [], 1
+    for arrivals in per_tick:
+        for _ in range(arrivals):
+            a.write_input(const(value))
+            sent.append(value)
+            value += 1
+        engine.tick()
+        heard.append(int(b.read_output()[0]))
+    assert [v for v in heard if v] == sent[: len([v for v in heard if v])]
+    assert a.slips == 0 and a.missing_frames == heard.count(0) == 1
 
 
 def test_channels_come_and_go_between_ticks(engine: MediaEngine) -> None:
@@ -416,3 +453,71 @@ def test_before_tick_hooks_deliver_frames_and_a_broken_hook_is_logged(
     engine.tick()
     assert b.read_output()[0] == 42 and a.missing_frames == 0
     assert "before-tick hook" in caplog.text
+
+
+def test_a_span_clocked_from_its_line_ticks_the_engine_and_the_system_clock_takes_over() -> None:
+    """One clock (DAHDI master span): while a span hands blocks over, each block is one
+    tick and the free-running schedule stands by; a silent source is left after
+    HOLDOVER, the next-best priority is followed, priority 0 never is."""
+    clock = VirtualClock()
+    engine = MediaEngine(4)
+    a, b = engine.register("e1a/B1"), engine.register("b")
+    engine.bridge(a, b)
+    stop = asyncio.Event()
+
+    async def let_run() -> None:
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+    async def scenario() -> None:
+        task = asyncio.create_task(engine.run(clock, stop=stop))
+        await let_run()
+        clock.advance(0.1)  # no timing source yet: the system clock ticks (t = 0 ... 0.1)
+        await let_run()
+        free, missing = engine.stats.ticks, a.missing_frames
+        assert free >= 5 and engine.stats.timing_source == ""
+        # e1a (priority 1) delivers a block every 21 ms: slower than the system clock
+        for n in range(20):
+            clock.advance(0.021)
+            a.write_input(const(100 + n))
+            assert engine.timing_tick("e1a", 1)
+            assert b.read_output()[0] == 100 + n  # out in the same block it came in with
+            assert not engine.timing_tick("e1b", 0)  # never a timing source
+            assert not engine.timing_tick("e1c", 2)  # e1a is better
+            await let_run()
+        assert engine.stats.ticks == free + 20 and engine.stats.timing_source == "e1a"
+        assert a.missing_frames == missing and a.slips == 0
+        # e1a falls silent: after HOLDOVER the secondary is followed
+        clock.advance(0.061)
+        await let_run()
+        assert engine.timing_tick("e1c", 2) and engine.stats.timing_source == "e1c"
+        # ... and with no source at all, the system clock ticks again
+        before = engine.stats.ticks
+        for _ in range(10):
+            clock.advance(0.02)
+            await let_run()
+        assert engine.stats.timing_source == "" and engine.stats.ticks >= before + 5
+        stop.set()
+        clock.advance(0.04)
+        await let_run()
+        await task
+
+    asyncio.run(scenario())
+    assert engine.stats.timing_changes == 4  # e1a, system clock, e1c, system clock
+
+
+def test_a_reader_off_the_engine_clock_has_its_output_slips_counted(engine: MediaEngine) -> None:
+    """A span not followed for timing reads the last tick's output: a block that finds the
+    same tick again sends a frame twice, one that misses a tick never sends a frame."""
+    a = engine.register("e1b/B1")
+    engine.tick()
+    a.read_output()
+    engine.tick()
+    a.read_output()
+    assert a.output_slips == 0
+    a.read_output()  # the same tick again
+    engine.tick()
+    engine.tick()
+    engine.tick()
+    a.read_output()  # two ticks' output never read
+    assert a.output_slips == 3 and engine.stats.output_slips == 3

@@ -32,6 +32,7 @@ def test_pack_linear_equals_per_channel_encoding_and_encodes_once() -> None:
 class _Media:
     def __init__(self) -> None:
         self.received: dict[int, npt.NDArray[np.int16]] = {}
+        self.order: list[str] = []
 
     def open_channel(self, span: str, channel: int, call: PriCall) -> None: ...
 
@@ -39,8 +40,16 @@ class _Media:
 
     def receive(self, span: str, channel: int, frame: npt.NDArray[np.int16]) -> None:
         self.received[channel] = frame
+        self.order.append(f"in B{channel}")
+
+    def timing(self, span: str, priority: int) -> None:
+        self.order.append(f"tick {span} {priority}")
+
+    def frame_counts(self, span: str, channel: int) -> dict[str, int]:
+        return {"concealed": channel, "slips": 0, "output_slips": 1}
 
     def transmit(self, span: str, channel: int) -> npt.NDArray[np.int16] | None:
+        self.order.append(f"out B{channel}")
         return np.full(160, channel, np.int16)
 
 
@@ -65,3 +74,40 @@ def test_a_block_missing_an_active_channel_is_counted_not_a_key_error() -> None:
     assert set(sent) == {1, 2}  # B2 still gets its transmit frame
     assert pri.status()["stats"]["frames_missing"] == 1
     assert pri.status()["channels"][1]["frames_missing"] == 1
+    # the media side's counts per channel, and their sums for the span
+    assert pri.status()["channels"][1]["concealed"] == 2
+    stats = pri.status()["stats"]
+    assert (stats["concealed"], stats["slips"], stats["output_slips"]) == (
+        sum(range(1, 32)) - 16, 0, 30)
+
+
+def test_each_block_is_offered_as_one_timing_tick_between_its_inputs_and_outputs() -> None:
+    """The span clocked from its line drives the engine: its frames in, one tick, this
+    tick's frames out; an idle span still offers its clock."""
+    media = _Media()
+    entry = SpanEntry(name="e1a", address="sim:/x.sock", clock_priority=2)
+    pri = PriSpan(entry, mock.Mock(), VirtualClock(), media=media)
+    pri._audio_block({})
+    assert media.order == ["tick e1a 2"]
+    media.order.clear()
+    pri.channels[3].call = _active_call(3)
+    pri._audio_block({3: np.ones(160, np.int16)})
+    assert media.order == ["in B3", "tick e1a 2", "out B3"]
+
+
+def test_the_engine_port_counts_a_channels_lost_frames_over_all_its_calls() -> None:
+    from appliance.media.engine import MediaEngine
+    from appliance.signalling.pri.media import EngineMediaPort
+
+    engine = MediaEngine(8)
+    port = EngineMediaPort(engine, dtmf=False)
+    port.open_channel("e1a", 5, _active_call(5))
+    engine.tick()  # no frame: concealed
+    port.transmit("e1a", 5)
+    port.transmit("e1a", 5)  # the same output twice
+    port.close_channel("e1a", 5)
+    port.open_channel("e1a", 5, _active_call(5))
+    for _ in range(5):
+        port.receive("e1a", 5, np.zeros(160, np.int16))  # one more than the slip buffer holds
+    assert port.frame_counts("e1a", 5) == {"concealed": 1, "slips": 1, "output_slips": 1}
+    assert port.frame_counts("e1a", 6) == {}

@@ -49,6 +49,8 @@ def test_live_method_on_a_control_server(log: EventLog) -> None:
         def register(self, name: str, handler: Any, *, needs: str) -> None:
             methods[name] = handler
 
-    register_live_method(Server(), log.db, lambda: T0 + 100, lambda: {})
+    register_live_method(Server(), log.db, lambda: T0 + 100, lambda: {},
+                         lambda: {"missing_frames": 3, "slips": 1})
     answer = asyncio.run(methods["stats.live"]({}))
     assert answer["queues"]["sales"]["waiting"] == 2
+    assert answer["media"] == {"missing_frames": 3, "slips": 1}
