@@ -132,8 +132,11 @@ def test_e1_call_through_ivr_and_queue_to_an_fxs_agent(center: Any) -> None:
     assert events[:4] == ["ENTERQUEUE", "RINGING", "CONNECT", "COMPLETECALLER"]
     visits = db.execute("SELECT node, result FROM ivr_visits ORDER BY id").fetchall()
     assert sorted(visits[:2]) == [("menu", "1"), ("menu", "hangup")]  # IVR-7 node counts
-    # the recording: indexed, final, and a WAV that sox reads, as long as the conversation
-    path, status, duration = db.execute("SELECT path, status, duration FROM recordings").fetchone()
+    # the recording: indexed, final (its writer closes the file after the last queued frames,
+    # a moment after the call), and a WAV that sox reads, as long as the conversation
+    path, status, duration = until(
+        lambda: (row := db.execute("SELECT path, status, duration FROM recordings").fetchone())
+        and row[1] != "recording" and row, what="recording final")
     assert status == "complete" and duration >= 1.5
     wav = root / "state" / "recordings" / path
     soxi = subprocess.run(["soxi", "-D", str(wav)], capture_output=True, text=True, check=True)
