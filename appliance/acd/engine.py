@@ -164,13 +164,15 @@ class Session:
         self.consult: Channel | None = None
         self.consult_target = ""
         self.over = False
+        self.keys = ""  # DTMF the agent keyed during the call (in-call feature codes)
 
     @property
     def talk(self) -> float:
         return self.acd.clock.monotonic() - self.talk_start
 
     def on_digit(self, channel: Channel, digit: str) -> None:
-        return
+        if channel is self.leg:  # the agent's keypad; the caller's keys are not features
+            self.acd._agent_key(self, digit)
 
     def on_answered(self, channel: Channel) -> None:
         if channel is self.consult:
@@ -237,6 +239,9 @@ class Acd:
                 self.agent_queues[agent.id].append(runtime)
         self.pause_reasons = [*config.pause_reasons, RONA_REASON]
         self.sessions: dict[str, Session] = {}  # agent id -> session
+        # in-call feature codes the agent keys on the phone (recording's *1 / *2 register
+        # here): code -> action(call) returning what was done, for the log
+        self.call_features: dict[str, Callable[[Call], str]] = {}
         self._seq = itertools.count()
         self._dispatching = False
         self._dispatch_again = False
@@ -752,6 +757,23 @@ class Acd:
                 call.bridge = None
             session.on_exit(call, QueueExit("completed_agent"))
 
+    def _agent_key(self, session: Session, digit: str) -> None:
+        """A key the agent pressed while talking; a completed feature code runs its action."""
+        session.keys = (session.keys + digit)[-8:]  # codes are at most 8 keys (config)
+        code = next((c for c in self.call_features if session.keys.endswith(c)), None)
+        if code is None:
+            return
+        session.keys = ""
+        call = session.call
+        try:
+            done = self.call_features[code](call)
+        except Exception as exc:  # a feature that cannot act must not end the call
+            log.warning("agent %s keyed %s on call %s: %s", session.agent.id, code,
+                        call.call_id, exc, extra={"call_id": call.call_id})
+            return
+        log.info("agent %s keyed %s on call %s: %s", session.agent.id, code, call.call_id,
+                 done, extra={"call_id": call.call_id})
+
     def hold(self, agent_id: str) -> None:
         session = self.session(agent_id)
         self.calls.hold(session.call)
@@ -804,10 +826,13 @@ class Acd:
         session = self.session(agent_id)
         if session.consult is not None:
             raise AcdError(f"agent {agent_id} is already consulting {session.consult_target}")
+        try:  # ring first: a destination that does not exist holds nobody
+            consult = self.calls.switch.originate(destination, session.call.caller, session)
+        except ValueError as exc:
+            raise AcdError(f"cannot consult {destination!r}: {exc}") from exc
+        session.consult_target, session.consult = destination, consult
         if not session.call.on_hold:
             self.hold(agent_id)
-        session.consult_target = destination
-        session.consult = self.calls.switch.originate(destination, session.call.caller, session)
 
     def cancel_consult(self, agent_id: str) -> None:
         session = self.session(agent_id)

@@ -113,10 +113,12 @@ def _record_local(db: sqlite_utils.Database | None, action: str, target: str, ou
 
 
 def audited_call(
-    ctx: Context, daemon: Daemon, method: str, action: str, target: str,
+    ctx: Context, daemon: Daemon, method: str, action: str, target: str, /,
     timeout: float | None = None, **params: Any,
 ) -> Any:
-    """A daemon call that changes something, written to the audit log with its outcome."""
+    """A daemon call that changes something, written to the audit log with its outcome
+    (``target`` names what it acts on in the log; a request parameter may be called
+    ``target`` too)."""
     return audit_change(
         ctx, action, target, lambda: query(ctx, daemon, method, timeout, **params), detail=params
     )

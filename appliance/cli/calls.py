@@ -1,4 +1,5 @@
-"""``appliancectl calls``: calls up, hang one up, place a test call."""
+"""``appliancectl calls``: calls up, hang one up, place a call, supervise one, and an
+agent's call handled from the shell (hold, transfer, consultation, three-way; ACD-4)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def agent_label(call: dict[str, Any]) -> str:
 
 @click.group("calls")
 def calls_group() -> None:
-    """Calls in progress: list, hang up, originate, monitor.
+    """Calls in progress: list, hang up, originate, monitor; an agent's call: hold,
+    unhold, transfer, consult, consult-cancel, transfer-complete, three-way.
 
     Example: appliancectl calls list
     """
@@ -123,3 +125,104 @@ def monitor(ctx: Context, call_id: str, device: str, mode: str, as_json: bool) -
         print_json(result)
     else:
         click.echo(f"{call_id}: ringing {device}; answer to {mode}")
+
+
+# -- an agent's call (ACD-4): what the agent does on the phone, a supervisor may do
+# for them; the daemon refuses (exit 4) an agent with no call, a second consultation or
+# a destination that does not exist
+def _act(ctx: Context, method: str, agent: str, done: str, as_json: bool,
+         **params: Any) -> None:
+    result = audited_call(ctx, "telephonyd", method, method, agent, agent=agent, **params)
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"agent {agent}: {done}")
+
+
+@calls_group.command("hold")
+@click.argument("agent")
+@output_options
+@pass_context
+def hold(ctx: Context, agent: str, as_json: bool) -> None:
+    """Put AGENT's caller on hold (the caller hears music).
+
+    Example: appliancectl calls hold 1001
+    """
+    _act(ctx, "call.hold", agent, "caller on hold", as_json)
+
+
+@calls_group.command("unhold")
+@click.argument("agent")
+@output_options
+@pass_context
+def unhold(ctx: Context, agent: str, as_json: bool) -> None:
+    """Take AGENT's caller back from hold.
+
+    Example: appliancectl calls unhold 1001
+    """
+    _act(ctx, "call.unhold", agent, "caller back from hold", as_json)
+
+
+@calls_group.command("transfer")
+@click.argument("agent")
+@click.argument("target")
+@output_options
+@pass_context
+def transfer(ctx: Context, agent: str, target: str, as_json: bool) -> None:
+    """Blind transfer: send AGENT's caller to TARGET now; the agent is free.
+
+    TARGET is queue:NAME, flow:NAME, external:NUMBER, voicemail:BOX or hangup.
+
+    Example: appliancectl calls transfer 1001 queue:support
+    """
+    _act(ctx, "call.transfer", agent, f"caller sent to {target}", as_json, target=target)
+
+
+@calls_group.command("consult")
+@click.argument("agent")
+@click.argument("target")
+@output_options
+@pass_context
+def consult(ctx: Context, agent: str, target: str, as_json: bool) -> None:
+    """Hold AGENT's caller and ring TARGET (a phone or extension, or external:NUMBER)
+    for AGENT to talk to; then `transfer-complete`, `three-way` or `consult-cancel`.
+
+    Example: appliancectl calls consult 1001 202
+    """
+    _act(ctx, "call.consult", agent, f"caller on hold, ringing {target}", as_json, target=target)
+
+
+@calls_group.command("consult-cancel")
+@click.argument("agent")
+@output_options
+@pass_context
+def consult_cancel(ctx: Context, agent: str, as_json: bool) -> None:
+    """End AGENT's consultation and take the caller back.
+
+    Example: appliancectl calls consult-cancel 1001
+    """
+    _act(ctx, "call.consult_cancel", agent, "consultation ended, caller back", as_json)
+
+
+@calls_group.command("transfer-complete")
+@click.argument("agent")
+@output_options
+@pass_context
+def transfer_complete(ctx: Context, agent: str, as_json: bool) -> None:
+    """Attended transfer: join AGENT's caller to the consulted party; the agent leaves.
+
+    Example: appliancectl calls transfer-complete 1001
+    """
+    _act(ctx, "call.transfer_complete", agent, "caller handed to the consulted party", as_json)
+
+
+@calls_group.command("three-way")
+@click.argument("agent")
+@output_options
+@pass_context
+def three_way(ctx: Context, agent: str, as_json: bool) -> None:
+    """Bring AGENT, the caller and the consulted party together.
+
+    Example: appliancectl calls three-way 1001
+    """
+    _act(ctx, "call.three_way", agent, "three-way call", as_json)

@@ -670,12 +670,12 @@ class E1Simulator:
         silent = (columns == ALAW_SILENCE).all(axis=1)
         linear = alaw_decode(columns)  # the whole span decoded in one pass per block
         for i, (ts, party) in enumerate(self.parties.items()):
+            frame = linear[i]
             if silent[i]:
                 self._last_rx.pop(ts, None)
-                continue
-            frame = linear[i]
-            self._last_rx[ts] = frame
-            if party.record:
+            else:
+                self._last_rx[ts] = frame
+            if party.record:  # silence too: a caller put on hold hears nothing, not the past
                 party.heard.append(frame)
 
     async def run_tdm(self, period: float = FRAME_SAMPLES / SAMPLE_RATE) -> None:

@@ -153,3 +153,34 @@ def test_queue_events_are_published_on_the_bus() -> None:
         ("queue.ringing", "sales"),
         ("queue.connect", "sales"),
     ]
+
+
+def test_a_consultation_to_nowhere_is_refused_and_holds_nobody() -> None:
+    center = make_center("linear", agents=2)
+    _call, caller, _agent_leg = _connected(center)
+
+    def no_such_device(destination: str, caller_id: str, listener: object) -> None:
+        raise ValueError(f"originate: no device {destination!r} on any technology")
+
+    center.switch.originate = no_such_device  # type: ignore[assignment,method-assign]
+    with pytest.raises(AcdError, match="cannot consult '299'"):
+        center.acd.consult("1001", "299")
+    assert caller.playing != "moh" and not center.queue_log("HOLD")
+    assert center.acd.sessions["1001"].consult is None
+
+
+def test_the_agents_keypad_runs_in_call_feature_codes_and_the_callers_does_not() -> None:
+    center = make_center("linear", agents=1)
+    call, caller, agent_leg = _connected(center)
+    done: list[str] = []
+    center.acd.call_features["*1"] = lambda c: done.append(f"*1 {c.call_id}") or "started"
+    center.acd.call_features["*2"] = lambda c: 1 / 0  # a failing feature: logged, call goes on
+    agent_leg.press("12*")
+    caller.press("1")  # the caller's keys are not the agent's features
+    assert done == []
+    agent_leg.press("1")
+    assert done == [f"*1 {call.call_id}"]
+    agent_leg.press("*2")
+    agent_leg.press("*1")
+    assert done == [f"*1 {call.call_id}"] * 2
+    assert not caller.hung_up and not agent_leg.hung_up
