@@ -9,6 +9,7 @@ ready to lose power. Serves ``rec.*`` and ``stats.live``.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -19,7 +20,7 @@ from appliance.calls.telephony import media_handle
 from appliance.media.component import MediaComponent
 from appliance.media.engine import ChannelHandle, MediaError
 from appliance.recording.control import register_recording_methods
-from appliance.recording.index import RecordingIndex
+from appliance.recording.index import RecordingError, RecordingIndex
 from appliance.recording.policy import CallInfo
 from appliance.recording.recorder import Recorder
 from appliance.runtime.events import Event
@@ -70,6 +71,24 @@ class RecordingComponent(Component):
         )
         register_live_method(service.control, service.db, service.clock.time,
                              self._center.technologies.circuits, self._media.frame_status)
+        # the agent's keypad during a call: on-demand start/stop and pause/resume (REC-2)
+        assert self._center.center is not None, "the call center starts first"
+        features = self._center.center.acd.call_features
+        codes = (config.recording.on_demand_code, config.recording.pause_code)
+        for code in codes:
+            features[code] = functools.partial(self._feature, code)
+
+        def forget_codes() -> None:
+            for code in codes:
+                features.pop(code, None)
+
+        self._unlisten.append(forget_codes)
+
+    def _feature(self, code: str, call: Call) -> str:
+        found = self._call_lookup(call.call_id)
+        if found is None or self.recorder is None:
+            raise RecordingError(f"call {call.call_id} has no agent bridged to record")
+        return f"recording {self.recorder.feature_code(code, *found)}"
 
     @staticmethod
     def _alarm(service: Service, topic: str, data: dict[str, Any]) -> None:
