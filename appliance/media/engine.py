@@ -61,7 +61,10 @@ from drivers.span import g711
 log = logging.getLogger("appliance.media")
 
 TICK_SECONDS = FRAME_SAMPLES / SAMPLE_RATE  # 20 ms
-HOLDOVER = 3 * TICK_SECONDS  # a timing source silent this long is no longer followed
+# a timing source silent this long is no longer followed: longer than the stalls a loaded
+# box sees (whose blocks then arrive late, in a burst, each still one tick), shorter than
+# what callers would notice as a cut when a span is lost
+HOLDOVER = 0.5
 Law = Literal["linear", "alaw", "ulaw"]
 Frame = npt.NDArray[np.int16]
 
@@ -109,14 +112,17 @@ class ChannelHandle:
         self.name = name
         self.law: Law = law
         self.missing_frames = 0
-        self.output_slips = 0
         self.registered = True
-        self._read_tick = -1  # the tick whose output was read last
 
     @property
     def slips(self) -> int:
         """Frames this channel's driver wrote that had to be dropped (slip buffer full)."""
         return int(self._engine._slip.slips[self.slot]) if self.registered else 0
+
+    @property
+    def output_slips(self) -> int:
+        """Output frames its reader took twice or never (it reads off the engine's clock)."""
+        return int(self._engine._output_slips[self.slot]) if self.registered else 0
 
     def __repr__(self) -> str:
         return f"<channel {self.name} slot {self.slot}>"
@@ -146,7 +152,7 @@ class ChannelGroup:
 
     def read_block(self) -> npt.NDArray[np.int16] | npt.NDArray[np.uint8]:
         """``(len(group), 160)`` output frames in handle order."""
-        return self._engine._encode(self._engine._out[self._slots], self.law)
+        return self._engine._encode(self._engine._read_slots(self._slots), self.law)
 
 
 @dataclass
@@ -205,6 +211,8 @@ class MediaEngine:
         self._out = np.zeros((capacity, FRAME_SAMPLES), np.int16)
         self._fresh = np.zeros(capacity, bool)
         self._slip = SlipBuffer(capacity)
+        self._read_tick = np.full(capacity, -1, np.int64)  # the tick each slot was last read at
+        self._output_slips = np.zeros(capacity, np.int64)
         self._registered = np.zeros(capacity, bool)
         self._handles: list[ChannelHandle | None] = [None] * capacity
         self._sources: dict[int, Callable[[], npt.ArrayLike | None]] = {}
@@ -265,6 +273,8 @@ class MediaEngine:
         self._registered[slot] = True
         self._fresh[slot] = False
         self._slip.clear(slot)
+        self._read_tick[slot] = -1
+        self._output_slips[slot] = 0
         self._in[slot] = 0
         self._out[slot] = 0
         self._dtmf.reset([slot])
@@ -375,14 +385,20 @@ class MediaEngine:
 
     def _read_output(self, handle: ChannelHandle) -> npt.NDArray[np.int16] | npt.NDArray[np.uint8]:
         self._check(handle)
+        return self._encode(self._read_slots(np.array([handle.slot], np.intp))[0], handle.law)
+
+    def _read_slots(self, slots: npt.NDArray[np.intp]) -> npt.NDArray[np.int16]:
+        """The output rows of ``slots``; a slot read twice in one tick (a frame sent again) or
+        not at every tick (frames never sent) counts its output slips."""
         tick = self.stats.ticks
-        if handle._read_tick >= 0 and tick != handle._read_tick + 1:
-            # read twice in one tick (a frame sent again) or not at every tick (frames never sent)
-            slipped = abs(tick - handle._read_tick - 1)
-            handle.output_slips += slipped
-            self.stats.output_slips += slipped
-        handle._read_tick = tick
-        return self._encode(self._out[handle.slot], handle.law)
+        last = self._read_tick[slots]
+        slipped = np.where(last >= 0, np.abs(tick - last - 1), 0)
+        if slipped.any():
+            self._output_slips[slots] += slipped
+            self.stats.output_slips += int(slipped.sum())
+        self._read_tick[slots] = tick
+        out: npt.NDArray[np.int16] = self._out[slots]
+        return out
 
     # -------------------------------------------------------------- connections
     def _connect(self, kind: str, members: dict[str, ChannelHandle]) -> int:
@@ -739,8 +755,8 @@ class MediaEngine:
             return False
         if now - self._timing_seen <= HOLDOVER:
             return True
-        log.warning("media engine lost its timing source %s; ticking on the system clock",
-                    self.stats.timing_source)
+        log.warning("media engine lost its timing source %s (no block for %.0f ms); ticking "
+                    "on the system clock", self.stats.timing_source, HOLDOVER * 1000)
         self.stats.timing_source = ""
         self.stats.timing_changes += 1
         return False

@@ -11,12 +11,16 @@ came in with. Other spans' frames wait in the engine's slip buffer.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-from appliance.media.engine import ChannelHandle, MediaEngine
+from appliance.media.dsp import FRAME_SAMPLES
+from appliance.media.engine import ChannelGroup, ChannelHandle, MediaEngine
 from appliance.signalling.pri.call import PriCall
+
+_SILENCE = np.zeros(FRAME_SAMPLES, np.int16)
 
 
 def _counts(handle: ChannelHandle) -> dict[str, int]:
@@ -32,6 +36,8 @@ class EngineMediaPort:
         self.dtmf = dtmf
         self.handles: dict[tuple[str, int], ChannelHandle] = {}
         self._ended: dict[tuple[str, int], Counter[str]] = {}  # counts of finished calls
+        # per span: its open B-channels, in order, as one engine group (rebuilt on change)
+        self._groups: dict[str, tuple[list[int], ChannelGroup]] = {}
 
     @staticmethod
     def channel_name(span: str, channel: int) -> str:
@@ -45,9 +51,11 @@ class EngineMediaPort:
         if self.dtmf:
             self.engine.enable_dtmf(handle)
         self.handles[key] = handle
+        self._groups.pop(span, None)
 
     def close_channel(self, span: str, channel: int) -> None:
         handle = self.handles.pop((span, channel), None)
+        self._groups.pop(span, None)
         if handle is not None:
             self._ended.setdefault((span, channel), Counter()).update(_counts(handle))
             self.engine.unregister(handle)
@@ -62,17 +70,28 @@ class EngineMediaPort:
     def handle(self, span: str, channel: int) -> ChannelHandle | None:
         return self.handles.get((span, channel))
 
-    def receive(self, span: str, channel: int, frame: npt.NDArray[np.int16]) -> None:
-        handle = self.handles.get((span, channel))
-        if handle is not None:
-            handle.write_input(frame)
+    def _group(self, span: str) -> tuple[list[int], ChannelGroup]:
+        found = self._groups.get(span)
+        if found is None:
+            channels = sorted(ts for (name, ts) in self.handles if name == span)
+            group = ChannelGroup(self.engine, [self.handles[(span, ts)] for ts in channels])
+            found = self._groups[span] = (channels, group)
+        return found
+
+    def receive(self, span: str, frames: Mapping[int, npt.NDArray[np.int16]]) -> None:
+        channels, group = self._group(span)
+        if not channels:
+            return
+        silence = _SILENCE  # a frame the backend did not deliver (the span counts it missing)
+        group.write_block(np.stack([frames.get(ts, silence) for ts in channels]))
 
     def timing(self, span: str, priority: int) -> None:
         self.engine.timing_tick(span, priority)
 
-    def transmit(self, span: str, channel: int) -> npt.NDArray[np.int16] | None:
-        handle = self.handles.get((span, channel))
-        if handle is None:
-            return None
-        out = handle.read_output()
-        return np.asarray(out, dtype=np.int16)
+    def transmit(self, span: str, channels: Sequence[int]) -> dict[int, npt.NDArray[np.int16]]:
+        carried, group = self._group(span)
+        if not carried:
+            return {}
+        block = group.read_block()
+        rows = {ts: row for row, ts in enumerate(carried)}
+        return {ts: block[rows[ts]] for ts in channels if ts in rows}

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -90,9 +90,11 @@ class MediaPort(Protocol):
 
     def close_channel(self, span: str, channel: int) -> None: ...
 
-    def receive(self, span: str, channel: int, frame: npt.NDArray[np.int16]) -> None: ...
+    def receive(self, span: str, frames: Mapping[int, npt.NDArray[np.int16]]) -> None:
+        """The received frames of the span's active B-channels, one pass per block."""
 
-    def transmit(self, span: str, channel: int) -> npt.NDArray[np.int16] | None: ...
+    def transmit(self, span: str, channels: Sequence[int]) -> dict[int, npt.NDArray[np.int16]]:
+        """What to send on ``channels`` (those the engine carries), one pass per block."""
 
     def timing(self, span: str, priority: int) -> None:
         """A whole block of ``span`` was received (between ``receive`` and ``transmit``);
@@ -401,21 +403,20 @@ class PriSpan:
         media = self.media
         if media is None:
             return
-        active = [(ts, channel) for ts, channel in self.channels.items()
+        active = [ts for ts, channel in self.channels.items()
                   if channel.call is not None and channel.call.state is CallState.ACTIVE]
-        for ts, channel in active:
-            received = block.get(ts)  # a backend may return only the channels that had data
-            if received is None:
-                channel.frames_missing += 1
+        received: dict[int, npt.NDArray[np.int16]] = {}
+        for ts in active:
+            frame = block.get(ts)  # a backend may return only the channels that had data
+            if frame is None:
+                self.channels[ts].frames_missing += 1
                 self.stats.frames_missing += 1
             else:
-                media.receive(self.name, ts, received)
+                received[ts] = frame
+        if received:
+            media.receive(self.name, received)
         media.timing(self.name, self.entry.clock_priority)
-        out: dict[int, npt.NDArray[np.int16]] = {}
-        for ts, _channel in active:
-            frame = media.transmit(self.name, ts)
-            if frame is not None:
-                out[ts] = frame
+        out = media.transmit(self.name, active) if active else {}
         with contextlib.suppress(SpanOperationError):  # a full queue drops one block (a slip)
             self.span.write_audio(out)
 

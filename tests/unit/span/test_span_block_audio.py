@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from unittest import mock
 
 import numpy as np
@@ -38,9 +39,9 @@ class _Media:
 
     def close_channel(self, span: str, channel: int) -> None: ...
 
-    def receive(self, span: str, channel: int, frame: npt.NDArray[np.int16]) -> None:
-        self.received[channel] = frame
-        self.order.append(f"in B{channel}")
+    def receive(self, span: str, frames: Mapping[int, npt.NDArray[np.int16]]) -> None:
+        self.received.update(frames)
+        self.order.append("in " + ",".join(f"B{ts}" for ts in frames))
 
     def timing(self, span: str, priority: int) -> None:
         self.order.append(f"tick {span} {priority}")
@@ -48,9 +49,9 @@ class _Media:
     def frame_counts(self, span: str, channel: int) -> dict[str, int]:
         return {"concealed": channel, "slips": 0, "output_slips": 1}
 
-    def transmit(self, span: str, channel: int) -> npt.NDArray[np.int16] | None:
-        self.order.append(f"out B{channel}")
-        return np.full(160, channel, np.int16)
+    def transmit(self, span: str, channels: Sequence[int]) -> dict[int, npt.NDArray[np.int16]]:
+        self.order.append("out " + ",".join(f"B{ts}" for ts in channels))
+        return {ts: np.full(160, ts, np.int16) for ts in channels}
 
 
 def _active_call(channel: int) -> PriCall:
@@ -90,9 +91,10 @@ def test_each_block_is_offered_as_one_timing_tick_between_its_inputs_and_outputs
     pri._audio_block({})
     assert media.order == ["tick e1a 2"]
     media.order.clear()
-    pri.channels[3].call = _active_call(3)
-    pri._audio_block({3: np.ones(160, np.int16)})
-    assert media.order == ["in B3", "tick e1a 2", "out B3"]
+    for ts in (3, 4):
+        pri.channels[ts].call = _active_call(ts)
+    pri._audio_block({3: np.ones(160, np.int16), 4: np.ones(160, np.int16)})
+    assert media.order == ["in B3,B4", "tick e1a 2", "out B3,B4"]  # one pass each way
 
 
 def test_the_engine_port_counts_a_channels_lost_frames_over_all_its_calls() -> None:
@@ -103,11 +105,31 @@ def test_the_engine_port_counts_a_channels_lost_frames_over_all_its_calls() -> N
     port = EngineMediaPort(engine, dtmf=False)
     port.open_channel("e1a", 5, _active_call(5))
     engine.tick()  # no frame: concealed
-    port.transmit("e1a", 5)
-    port.transmit("e1a", 5)  # the same output twice
+    port.transmit("e1a", [5])
+    port.transmit("e1a", [5])  # the same output twice
     port.close_channel("e1a", 5)
     port.open_channel("e1a", 5, _active_call(5))
     for _ in range(5):
-        port.receive("e1a", 5, np.zeros(160, np.int16))  # one more than the slip buffer holds
+        port.receive("e1a", {5: np.zeros(160, np.int16)})  # one more than the buffer holds
     assert port.frame_counts("e1a", 5) == {"concealed": 1, "slips": 1, "output_slips": 1}
     assert port.frame_counts("e1a", 6) == {}
+
+
+def test_the_engine_port_moves_a_spans_channels_in_one_block_each_way() -> None:
+    from appliance.media.engine import MediaEngine
+    from appliance.signalling.pri.media import EngineMediaPort
+
+    engine = MediaEngine(8)
+    port = EngineMediaPort(engine, dtmf=False)
+    for ts in (1, 2):
+        port.open_channel("e1a", ts, _active_call(ts))
+    engine.bridge(port.handles[("e1a", 1)], port.handles[("e1a", 2)])
+    with mock.patch.object(engine, "_write_block", wraps=engine._write_block) as write:
+        port.receive("e1a", {1: np.full(160, 11, np.int16), 2: np.full(160, 22, np.int16),
+                             9: np.full(160, 99, np.int16)})  # B9 has no call: ignored
+    assert write.call_count == 1
+    engine.tick()
+    with mock.patch.object(engine, "_read_slots", wraps=engine._read_slots) as read:
+        out = port.transmit("e1a", [1, 2, 9])
+    assert read.call_count == 1 and set(out) == {1, 2}
+    assert out[1][0] == 22 and out[2][0] == 11  # the bridge: each hears the other
