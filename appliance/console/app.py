@@ -45,11 +45,12 @@ SCREENS: tuple[tuple[str, str, str, str], ...] = (
     ("network", "Network set-up", "f8", "n"),
     ("maintenance", "Maintenance", "f9", "m"),
 )
+MONITOR_MODES = ("listen", "whisper", "barge")  # appliance/calls/monitor.py
 KEYS_LINE = "o Overvw s Span p Port c Calls q Queues w Power l Logs n Net m Maint x Quit"
 SCREEN_KEYS = {
     "spans": "Up/Down select span",
     "ports": "Up/Down select port",
-    "calls": "Up/Down select call   h hang up",
+    "calls": "Up/Down select call  h hang up  v supervise  k hold  r retrieve  t transfer",
     "queues": "Up/Down select agent   a pause  u unpause  d log out",
     "power": "t lifeline test",
     "logs": "Up/Down/PgUp/PgDn scroll",
@@ -277,6 +278,10 @@ class Console:
             return True
         handler = {
             ("calls", "h"): self.hangup_selected,
+            ("calls", "v"): self.monitor_selected,
+            ("calls", "k"): lambda: self.call_agent_action("call.hold", "caller on hold"),
+            ("calls", "r"): lambda: self.call_agent_action("call.unhold", "caller back from hold"),
+            ("calls", "t"): self.transfer_selected,
             ("queues", "a"): self.pause_selected,
             ("queues", "u"): lambda: self.agent_action("agents.unpause", "agent.unpause"),
             ("queues", "d"): self.logout_selected,
@@ -340,7 +345,9 @@ class Console:
         return True
 
     def perform(self, permission: str, action: str, target: str, daemon: Daemon, method: str,
-                done: Callable[[Any], str], **params: Any) -> None:
+                done: Callable[[Any], str], /, **params: Any) -> None:
+        """Call ``method`` if the user's role has ``permission``; audit it either way
+        (``target`` is the audit's; a request parameter may be called ``target`` too)."""
         if not self.permitted(permission, action, target):
             return
         try:
@@ -361,6 +368,45 @@ class Console:
         self.confirm(f"Hang up call {call_id}?", lambda: self.perform(
             "calls.control", "call.hangup", call_id, "telephonyd", "calls.hangup",
             lambda r: f"{r['hungup']} hung up", call_id=call_id, cause=16))
+
+    def monitor_selected(self) -> None:
+        """Supervise the selected call from a phone: listen, whisper or barge (ACD-5)."""
+        call_id = self.selected.get("calls")
+        if not call_id:
+            self.say("no call selected", "error")
+            return
+
+        def chosen(value: str) -> None:
+            phone, _, mode = value.partition(" ")
+            mode = mode.strip() or "listen"
+            if not phone or mode not in MONITOR_MODES:
+                self.say(f"{value!r}: give PHONE and listen, whisper or barge (e.g. fxs2 "
+                         "whisper)", "error")
+                return
+            self.perform("calls.control", "call.monitor", call_id, "telephonyd",
+                         "calls.monitor", lambda r: f"{call_id}: ringing {r['device']}; "
+                         f"answer to {r['mode']}", call_id=call_id, device=phone, mode=mode)
+        self.prompt("Supervise from phone, mode (listen/whisper/barge):", "fxs2 listen", chosen)
+
+    def call_agent_action(self, method: str, done: str, **params: Any) -> None:
+        """An action on the selected call's agent session (hold, retrieve, transfer)."""
+        call_id = self.selected.get("calls")
+        calls = self.source.snapshot.telephonyd.get("calls.list", "calls")
+        call = next((c for c in calls if c.get("call_id") == call_id), None)
+        agent = str(call.get("agent") or "") if call else ""
+        if not agent:
+            self.say("no call with an agent selected", "error")
+            return
+        self.perform("calls.control", method, agent, "telephonyd", method,
+                     lambda r: f"agent {agent}: {done}", agent=agent, **params)
+
+    def transfer_selected(self) -> None:
+        if not self.selected.get("calls"):
+            self.say("no call selected", "error")
+            return
+        self.prompt("Transfer caller to (queue:N, flow:N, external:NUMBER):",
+                    "queue:", lambda target: self.call_agent_action(
+                        "call.transfer", f"caller sent to {target}", target=target))
 
     def agent_action(self, method: str, action: str, **params: Any) -> None:
         agent = self.selected.get("queues")
