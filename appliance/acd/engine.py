@@ -254,6 +254,11 @@ class Acd:
         except KeyError:
             raise AcdError(f"unknown agent {agent_id!r}") from None
 
+    def waiting_in(self, call_id: str) -> str | None:
+        """The queue call ``call_id`` is waiting in now (None: not waiting in any)."""
+        return next((q.name for q in self.queues.values()
+                     if any(e.call.call_id == call_id for e in q.waiting)), None)
+
     def agent_name(self, agent_id: str) -> str:
         """The configured display name of ``agent_id`` ('' if none or not an agent)."""
         agent = self.agents.get(agent_id)

@@ -20,7 +20,7 @@ from typing import Any
 from appliance.acd.engine import AcdError
 from appliance.calls.center import CallCenter
 from appliance.calls.channel import CAUSE_NO_CIRCUIT_AVAILABLE, Channel
-from appliance.calls.model import CallError
+from appliance.calls.model import Call, CallError
 from appliance.calls.monitor import MODES, MonitorError, Monitors
 from appliance.calls.originate import ClickToDial
 from appliance.calls.outbound import OutboundRoute
@@ -193,9 +193,7 @@ class CallCenterComponent(Component):
                     "trunk": call.trunk,
                     "caller": call.caller,
                     "callee": call.dnis,
-                    "state": "held"
-                    if call.on_hold
-                    else ("talking" if call.bridge else ("queued" if call.queue else "ivr")),
+                    "state": self._call_state(call),
                     "started": now - (now_mono - call.start_mono),
                     "queue": call.queue or None,
                     "agent": call.agent or None,
@@ -206,6 +204,21 @@ class CallCenterComponent(Component):
                 }
             )
         return {"calls": rows}
+
+    def _call_state(self, call: Call) -> str:
+        """Where the call is now. ``queue`` and ``agent`` are what the CDR keeps (the queue
+        it went through, the agent who took it): after a transfer back into the IVR they
+        still name them, so the state asks the ACD and the IVR instead."""
+        assert self.center is not None
+        if call.on_hold:
+            return "held"
+        if call.bridge is not None:
+            return "talking"
+        if self.center.acd.waiting_in(call.call_id) is not None:
+            return "queued"
+        if call.call_id in self.center.ivr.runs:
+            return "ivr"
+        return "connecting"  # ringing a phone or a number (click-to-dial, forward)
 
     async def _calls_monitor(self, params: dict[str, Any]) -> dict[str, Any]:
         """Ring ``device`` and join call ``call_id`` as a supervisor in ``mode`` (ACD-5)."""
