@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from appliance.acd.logins import AgentLoginsComponent
 from appliance.calls.component import CallCenterComponent
 from appliance.calls.technology import TechnologyRegistry
 from appliance.config import ApplianceConfig
@@ -33,8 +34,8 @@ def components(config: ApplianceConfig) -> list[Component]:
     pri = PriCallsComponent(media, spans, technologies)
     analog = AnalogCallsComponent(ports, technologies)
     recording = RecordingComponent(media, center)
-    return [media, spans, ports, center, pri, analog, recording, StatsCacheComponent(),
-            ContinuityComponent()]
+    return [media, spans, ports, center, pri, analog, AgentLoginsComponent(center), recording,
+            StatsCacheComponent(), ContinuityComponent()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

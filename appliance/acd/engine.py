@@ -291,28 +291,44 @@ class Acd:
         agent = self._agent(agent_id)
         if agent.logged_in:
             raise AcdError(f"agent {agent_id} is already logged in")
-        wanted = device or agent.device
+        self._seat(agent, device or agent.device, self.clock.monotonic())
+        self._set_state(agent, AgentState.IDLE)
+        self.events.queue_event("AGENTLOGIN", agent=agent_id, data=(agent.active_device,))
+        self._dispatch()
+
+    def restore_login(self, agent_id: str, device: str, since: float, pause_reason: str) -> None:
+        """Put back an agent who was logged in when the daemon stopped
+        (:mod:`appliance.acd.logins`): the session goes on from ``since`` (epoch), paused
+        when ``pause_reason`` is set; no AGENTLOGIN is written. Refused as a login is."""
+        agent = self._agent(agent_id)
+        if agent.logged_in:
+            raise AcdError(f"agent {agent_id} is already logged in")
+        now = self.clock.monotonic()
+        self._seat(agent, device, now - max(0.0, self.clock.time() - since))
+        agent.pause_reason = pause_reason
+        self._set_state(agent, AgentState.PAUSED if pause_reason else AgentState.IDLE)
+        self._dispatch()
+
+    def _seat(self, agent: Agent, wanted: str, login_at: float) -> None:
+        """Check that ``wanted`` is a phone of ours no other agent holds, then seat ``agent``
+        on it as logged in since ``login_at`` (monotonic)."""
         if not wanted:
-            raise AcdError(f"agent {agent_id} has no device; give one to log in")
+            raise AcdError(f"agent {agent.id} has no device; give one to log in")
         phone = self._phone_of(wanted)
         if phone is None:
-            raise AcdError(f"agent {agent_id}: no device {wanted!r} on this appliance; give a "
+            raise AcdError(f"agent {agent.id}: no device {wanted!r} on this appliance; give a "
                            "phone port or extension (ports list shows them)")
         holder = next((a for a in self.agents.values() if a is not agent and a.logged_in
                        and self._phone_of(a.active_device) == phone), None)
         if holder is not None:
             who = f"{holder.id} ({holder.name})" if holder.name else holder.id
-            raise AcdError(f"agent {agent_id}: device {wanted} is held by agent {who}; "
+            raise AcdError(f"agent {agent.id}: device {wanted} is held by agent {who}; "
                            "log that agent out first")
         agent.active_device = wanted
-        now = self.clock.monotonic()
-        agent.login_at = now
-        agent.idle_since = now
+        agent.login_at = login_at
+        agent.idle_since = self.clock.monotonic()
         agent.pause_reason = ""
         agent.pending_pause = ""
-        self._set_state(agent, AgentState.IDLE)
-        self.events.queue_event("AGENTLOGIN", agent=agent_id, data=(agent.active_device,))
-        self._dispatch()
 
     def _phone_of(self, device: str) -> str | None:
         return self.devices(device) if self.devices is not None else device

@@ -13,8 +13,8 @@ row, in one transaction:
 * closes its queue_log session the Asterisk way statistics expect: a call
   still waiting gets ``ABANDON`` (position, original position, wait), a call
   connected to an agent gets ``COMPLETEAGENT`` (hold time, talk time,
-  original position) followed by the agent's ``AGENTLOGOFF`` (the logins of
-  the lost process are gone, the agent logs in again);
+  original position); the agent's login is not ended (it comes back with the
+  daemon, :mod:`appliance.acd.logins`);
 * deletes the journal row.
 
 Recordings are not touched here: the recording component's
@@ -97,7 +97,6 @@ def _close_queue_log(conn: sqlite3.Connection, call_id: str, end: float
         return "", agent, queue
     _insert_queue_event(conn, end, call_id, queue, agent, "COMPLETEAGENT",
                         (hold, _seconds(end - connect_at), "1"))
-    _insert_queue_event(conn, end, "", "", agent, "AGENTLOGOFF", ("interrupted",))
     return "COMPLETEAGENT", agent, queue
 
 

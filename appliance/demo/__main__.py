@@ -74,9 +74,18 @@ def running_at(socket_path: str) -> Callable[[Unit], bool]:
 
 
 def log_agents_in(config: ApplianceConfig) -> None:
-    """The agents come to work at their phones (again, after a telephonyd restart)."""
+    """The agents come to work at their phones; after a telephonyd restart those whose
+    login it restored (appliance/acd/logins.py) are already there."""
     telephonyd = config.control_socket("telephonyd")
+    try:
+        listed = asyncio.run(call_once(telephonyd, "agents.list"))["agents"]
+    except (ControlError, OSError) as exc:
+        say(f"agents cannot log in: {exc}")
+        return
+    present = {a["agent"] for a in listed if a["state"] != "logged_out"}
     for agent in config.acd.agents:
+        if agent.id in present:
+            continue
         try:
             asyncio.run(call_once(telephonyd, "agents.login", agent=agent.id, device=agent.device))
         except (ControlError, OSError) as exc:

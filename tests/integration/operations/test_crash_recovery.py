@@ -24,6 +24,8 @@ def test_kill_9_mid_call_leaves_an_interrupted_cdr_a_closed_queue_log_and_a_reco
 ) -> None:
     appliance.span_up()
     appliance.ctl("agents", "login", "1001", "fxs1")
+    appliance.ctl("agents", "login", "1002", "fxs2")
+    appliance.ctl("agents", "pause", "1002", "--reason", "lunch")
     sim_call = appliance.e1_call(channel=4, calling=CALLER)
     row = appliance.live_call(CALLER)
     call_id = row["call_id"]
@@ -60,6 +62,9 @@ def test_kill_9_mid_call_leaves_an_interrupted_cdr_a_closed_queue_log_and_a_reco
     assert rec["status"] == "recovered" and float(rec["duration"]) > 0, rec
     (event,) = appliance.rows("SELECT detail FROM service_events WHERE event = 'calls_interrupted'")
     assert call_id in event["detail"]
-    assert agent(appliance, "1001")["state"] == "logged_out"  # the agent logs in again
-    appliance.ctl("agents", "login", "1001", "fxs1")
-    assert agent(appliance, "1001")["state"] == "idle"
+    ada, grace = agent(appliance, "1001"), agent(appliance, "1002")
+    assert (ada["state"], ada["device"]) == ("idle", "fxs1"), ada  # no login again
+    assert (grace["state"], grace["reason"]) == ("paused", "lunch"), grace
+    logins = appliance.rows("SELECT agent FROM queue_log WHERE event = 'AGENTLOGIN'")
+    assert sorted(r["agent"] for r in logins) == ["1001", "1002"]  # one session each
+    assert appliance.rows("SELECT 1 FROM queue_log WHERE event = 'AGENTLOGOFF'") == []
