@@ -129,100 +129,53 @@ def monitor(ctx: Context, call_id: str, device: str, mode: str, as_json: bool) -
 
 # -- an agent's call (ACD-4): what the agent does on the phone, a supervisor may do
 # for them; the daemon refuses (exit 4) an agent with no call, a second consultation or
-# a destination that does not exist
-def _act(ctx: Context, method: str, agent: str, done: str, as_json: bool,
-         **params: Any) -> None:
-    result = audited_call(ctx, "telephonyd", method, method, agent, agent=agent, **params)
-    if as_json:
-        print_json(result)
-    else:
-        click.echo(f"agent {agent}: {done}")
+# a destination that does not exist. (command, control method, what is said when done
+# ({target} filled in), help)
+AGENT_CALL_COMMANDS = [
+    ("hold", "call.hold", "caller on hold",
+     "Put AGENT's caller on hold (the caller hears music).\n\n"
+     "Example: appliancectl calls hold 1001"),
+    ("unhold", "call.unhold", "caller back from hold",
+     "Take AGENT's caller back from hold.\n\nExample: appliancectl calls unhold 1001"),
+    ("transfer", "call.transfer", "caller sent to {target}",
+     "Blind transfer: send AGENT's caller to TARGET now; the agent is free.\n\n"
+     "TARGET is queue:NAME, flow:NAME, external:NUMBER, voicemail:BOX or hangup.\n\n"
+     "Example: appliancectl calls transfer 1001 queue:support"),
+    ("consult", "call.consult", "caller on hold, ringing {target}",
+     "Hold AGENT's caller and ring TARGET (a phone or extension, or external:NUMBER) for "
+     "AGENT to talk to; then `transfer-complete`, `three-way` or `consult-cancel`.\n\n"
+     "Example: appliancectl calls consult 1001 202"),
+    ("consult-cancel", "call.consult_cancel", "consultation ended, caller back",
+     "End AGENT's consultation and take the caller back.\n\n"
+     "Example: appliancectl calls consult-cancel 1001"),
+    ("transfer-complete", "call.transfer_complete", "caller handed to the consulted party",
+     "Attended transfer: join AGENT's caller to the consulted party; the agent leaves.\n\n"
+     "Example: appliancectl calls transfer-complete 1001"),
+    ("three-way", "call.three_way", "three-way call",
+     "Bring AGENT, the caller and the consulted party together.\n\n"
+     "Example: appliancectl calls three-way 1001"),
+]
 
 
-@calls_group.command("hold")
-@click.argument("agent")
-@output_options
-@pass_context
-def hold(ctx: Context, agent: str, as_json: bool) -> None:
-    """Put AGENT's caller on hold (the caller hears music).
+def _agent_call_command(name: str, method: str, done: str, help_text: str) -> click.Command:
+    takes_target = "{target}" in done
 
-    Example: appliancectl calls hold 1001
-    """
-    _act(ctx, "call.hold", agent, "caller on hold", as_json)
+    @click.command(name, help=help_text)
+    @click.argument("agent")
+    @output_options
+    @pass_context
+    def command(ctx: Context, agent: str, as_json: bool, target: str | None = None) -> None:
+        params: dict[str, Any] = {"target": target} if takes_target else {}
+        result = audited_call(ctx, "telephonyd", method, method, agent, agent=agent, **params)
+        if as_json:
+            print_json(result)
+        else:
+            click.echo(f"agent {agent}: {done.format(target=target)}")
 
-
-@calls_group.command("unhold")
-@click.argument("agent")
-@output_options
-@pass_context
-def unhold(ctx: Context, agent: str, as_json: bool) -> None:
-    """Take AGENT's caller back from hold.
-
-    Example: appliancectl calls unhold 1001
-    """
-    _act(ctx, "call.unhold", agent, "caller back from hold", as_json)
+    if takes_target:
+        command = click.argument("target")(command)
+    return command
 
 
-@calls_group.command("transfer")
-@click.argument("agent")
-@click.argument("target")
-@output_options
-@pass_context
-def transfer(ctx: Context, agent: str, target: str, as_json: bool) -> None:
-    """Blind transfer: send AGENT's caller to TARGET now; the agent is free.
-
-    TARGET is queue:NAME, flow:NAME, external:NUMBER, voicemail:BOX or hangup.
-
-    Example: appliancectl calls transfer 1001 queue:support
-    """
-    _act(ctx, "call.transfer", agent, f"caller sent to {target}", as_json, target=target)
-
-
-@calls_group.command("consult")
-@click.argument("agent")
-@click.argument("target")
-@output_options
-@pass_context
-def consult(ctx: Context, agent: str, target: str, as_json: bool) -> None:
-    """Hold AGENT's caller and ring TARGET (a phone or extension, or external:NUMBER)
-    for AGENT to talk to; then `transfer-complete`, `three-way` or `consult-cancel`.
-
-    Example: appliancectl calls consult 1001 202
-    """
-    _act(ctx, "call.consult", agent, f"caller on hold, ringing {target}", as_json, target=target)
-
-
-@calls_group.command("consult-cancel")
-@click.argument("agent")
-@output_options
-@pass_context
-def consult_cancel(ctx: Context, agent: str, as_json: bool) -> None:
-    """End AGENT's consultation and take the caller back.
-
-    Example: appliancectl calls consult-cancel 1001
-    """
-    _act(ctx, "call.consult_cancel", agent, "consultation ended, caller back", as_json)
-
-
-@calls_group.command("transfer-complete")
-@click.argument("agent")
-@output_options
-@pass_context
-def transfer_complete(ctx: Context, agent: str, as_json: bool) -> None:
-    """Attended transfer: join AGENT's caller to the consulted party; the agent leaves.
-
-    Example: appliancectl calls transfer-complete 1001
-    """
-    _act(ctx, "call.transfer_complete", agent, "caller handed to the consulted party", as_json)
-
-
-@calls_group.command("three-way")
-@click.argument("agent")
-@output_options
-@pass_context
-def three_way(ctx: Context, agent: str, as_json: bool) -> None:
-    """Bring AGENT, the caller and the consulted party together.
-
-    Example: appliancectl calls three-way 1001
-    """
-    _act(ctx, "call.three_way", agent, "three-way call", as_json)
+for _name, _method, _done, _help in AGENT_CALL_COMMANDS:
+    calls_group.add_command(_agent_call_command(_name, _method, _done, _help))

@@ -33,3 +33,12 @@ def talking_to(appliance: Appliance, agent_id: str, caller: str, channel: int) -
     until(lambda: agent(appliance, agent_id)["state"] == "talking", timeout=30,
           what=f"agent {agent_id} talking")
     return call
+
+
+def ada_with_a_customer(box: Appliance, caller: str, channel: int = 1) -> tuple[int, str]:
+    """Span up, agent 1001 (Ada) on fxs1, a customer on the E1 talking to her: the
+    simulator's call and the appliance's call id."""
+    box.span_up()
+    box.ctl("agents", "login", "1001", "fxs1")
+    call = talking_to(box, "1001", caller, channel=channel)
+    return call, str(box.live_call(caller)["call_id"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from acd_traffic import agent, talking_to
+from acd_traffic import ada_with_a_customer, agent
 from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
@@ -32,10 +32,7 @@ def caller_stops_hearing(box: Appliance, call: int, hz: int, what: str) -> None:
 def test_hold_consult_three_way_and_attended_transfer_from_the_shell(
         appliance: Appliance) -> None:
     box = appliance
-    box.span_up()
-    box.ctl("agents", "login", "1001", "fxs1")
-    call = talking_to(box, "1001", CALLER, channel=1)
-    call_id = str(box.live_call(CALLER)["call_id"])
+    call, call_id = ada_with_a_customer(box, CALLER)
     box.sim("phone1", "talk", hz=AGENT_HZ)
     until(lambda: caller_hears(box, call, AGENT_HZ) > 0.8, what="the caller hearing the agent")
 

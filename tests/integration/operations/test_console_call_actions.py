@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from acd_traffic import agent, talking_to
+from acd_traffic import ada_with_a_customer, agent
 from console_terminal import Terminal
 from operations_rig import Appliance, until
 
@@ -28,10 +28,7 @@ def replace_default(console: Terminal, text: str, default_length: int) -> None:
 def test_hold_retrieve_supervise_and_transfer_from_the_calls_screen(
         appliance: Appliance, console: Terminal) -> None:
     box = appliance
-    box.span_up()
-    box.ctl("agents", "login", "1001", "fxs1")
-    call = talking_to(box, "1001", CALLER, channel=1)
-    call_id = str(box.live_call(CALLER)["call_id"])
+    call, call_id = ada_with_a_customer(box, CALLER)
     console.wait_for("SPANS", timeout=15)
     console.keys("c")
     console.wait_for("talking", timeout=10)

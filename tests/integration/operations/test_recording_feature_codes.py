@@ -11,7 +11,7 @@ import wave
 
 import numpy as np
 import pytest
-from acd_traffic import talking_to
+from acd_traffic import ada_with_a_customer
 from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
@@ -46,10 +46,7 @@ def voiced(samples: np.ndarray) -> np.ndarray:
 def test_the_agent_pauses_resumes_stops_and_restarts_recording_from_the_keypad(
         appliance: Appliance) -> None:
     box = appliance
-    box.span_up()
-    box.ctl("agents", "login", "1001", "fxs1")
-    call = talking_to(box, "1001", CALLER, channel=1)
-    call_id = str(box.live_call(CALLER)["call_id"])
+    call, call_id = ada_with_a_customer(box, CALLER)
     until(lambda: recordings(box, call_id), what="the policy recording started")
 
     talk(box, 1.5)

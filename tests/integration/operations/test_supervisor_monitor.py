@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from acd_traffic import talking_to
+from acd_traffic import ada_with_a_customer
 from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
@@ -39,10 +39,7 @@ def join(box: Appliance, call_id: str, mode: str) -> None:
 def test_a_supervisor_listens_unheard_then_barges_in_and_is_cleared_with_the_call(
         appliance: Appliance) -> None:
     box = appliance
-    box.span_up()
-    box.ctl("agents", "login", "1001", "fxs1")
-    call = talking_to(box, "1001", CALLER, channel=1)
-    call_id = str(box.live_call(CALLER)["call_id"])
+    call, call_id = ada_with_a_customer(box, CALLER)
 
     own = box.ctl("calls", "monitor", call_id, "fxs1", check=False)  # the agent's own phone
     assert own.returncode == 4 and f"fxs1 is busy: it is on call {call_id}" in own.stderr
