@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from appliance.media.alarm import LostAudioAlarm
 from appliance.media.engine import MediaEngine
 from appliance.media.events import MediaEvent
 from appliance.media.plan import engine_from_config
@@ -16,6 +17,7 @@ from appliance.runtime.service import Component, Service
 log = logging.getLogger("appliance.media")
 
 MediaListener = Callable[[MediaEvent], None]
+ALARM_CHECK_S = 5.0
 
 
 class MediaComponent(Component):
@@ -28,19 +30,44 @@ class MediaComponent(Component):
         self.listeners: list[MediaListener] = []
         self.before_tick: list[Callable[[], None]] = []  # run by the engine before each tick
         self._task: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self.alarm = LostAudioAlarm(0.0)
 
     async def start(self, service: Service) -> None:
         self.engine = engine_from_config(service.config.media, self._event)
         self.engine.before_tick = self.before_tick
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(self.engine.run(service.clock, stop=self._stop))
+        self.alarm = LostAudioAlarm(service.config.media.lost_audio_alarm)
+        self._watch = asyncio.create_task(self._watch_lost_audio(service))
+
+    async def _watch_lost_audio(self, service: Service) -> None:
+        """Every ALARM_CHECK_S: raise or clear the lost-audio alarm (appliance/media/alarm.py)."""
+        while self.engine is not None:
+            stats = self.engine.stats
+            lost = stats.missing_frames + stats.slips + stats.output_slips
+            change = self.alarm.update(service.clock.monotonic(), lost, stats.channel_ticks)
+            if change is not None:
+                permille = round(self.alarm.share * 1000, 1)
+                if change:
+                    log.warning("media alarm: %.1f per thousand frames lost (concealed or "
+                                "slipped) over the last minute", permille)
+                else:
+                    log.info("media alarm cleared (%.1f per thousand frames lost)", permille)
+                service.bus.publish("media.alarm", raised=change, lost_permille=permille)
+            await service.clock.sleep(ALARM_CHECK_S)
 
     def _event(self, event: MediaEvent) -> None:
         for listener in list(self.listeners):
             listener(event)
 
     async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+            self._watch = None
         self._stop.set()
         if self._task is not None:
             self._task.cancel()
@@ -66,6 +93,8 @@ class MediaComponent(Component):
             "slips": stats.slips,
             "output_slips": stats.output_slips,
             "recording_dropped": stats.recording_dropped,
+            "lost_audio_alarm": self.alarm.raised,
+            "lost_permille": round(self.alarm.share * 1000, 1),
         }
 
     def status(self) -> dict[str, Any]:

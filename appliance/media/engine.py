@@ -82,6 +82,7 @@ class EngineStats:
     missing_frames: int = 0  # channel-ticks filled with silence (input late or absent)
     slips: int = 0  # frames dropped because a channel's slip buffer was full (input too fast)
     output_slips: int = 0  # output frames a reader skipped or took twice (its clock is not ours)
+    channel_ticks: int = 0  # channels registered, summed over the ticks (what lost frames are of)
     timing_source: str = ""  # the span whose clock ticks the engine ('' = the system clock)
     timing_changes: int = 0  # times the engine moved to another clock
     recording_dropped: int = 0  # tap frames dropped because the writer queue was full
@@ -650,6 +651,7 @@ class MediaEngine:
                     self._fresh[group._slots] = True
                 except MediaError as exc:
                     log.error("dropped a bad input block: %s", exc)
+        self.stats.channel_ticks += int(np.count_nonzero(self._registered))
         missing = self._registered & ~self._fresh
         if missing.any():
             rows = np.nonzero(missing)[0]

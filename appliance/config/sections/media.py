@@ -118,6 +118,10 @@ class MediaSection:
         250, doc="Recording writer queue, in ticks (20 ms each)", ge=10, le=10000
     )
     prompts_dir: str = setting("/usr/share/appliance/prompts", doc="Folder of prompt WAV files")
+    lost_audio_alarm: float = setting(
+        5.0, doc="Raise the media.alarm when frames concealed or slipped exceed this many per "
+        "thousand channel-frames over a minute (0: never)", ge=0.0, le=1000.0
+    )
     dtmf: DtmfSettings = setting(doc="DTMF reception (Q.24)", default_factory=DtmfSettings)
 
     def plan(self) -> TonePlan:

@@ -46,6 +46,7 @@ def test_ports_and_spans_show_the_call_core_id(appliance: Appliance) -> None:
     daemons = {d["daemon"]: d for d in appliance.ctl_json("status")["daemons"]}
     media = daemons["telephonyd"]["components"]["media"]
     assert media["timing_source"] == "e1a", media
+    assert media["lost_audio_alarm"] is False, media
     assert span["stats"]["concealed"] == span["stats"]["slips"] == 0, span["stats"]
     assert span["stats"]["output_slips"] == 0, span["stats"]
 
