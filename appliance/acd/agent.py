@@ -29,6 +29,7 @@ class Agent:
     login_at: float = 0.0
     pause_reason: str = ""
     pending_pause: str = ""  # pause asked for during a call, taken after wrap-up
+    retired: bool = False  # removed from the configuration; logged out after its call
     idle_since: float = 0.0  # for 'leastrecent': end of the last call (or login)
     active_device: str = ""
     leg: Channel | None = None  # the agent's current device leg

@@ -66,6 +66,23 @@ class QueueExit:
 ExitHandler = Callable[[Call, QueueExit], None]
 
 
+@dataclass
+class AcdChanges:
+    """What :meth:`Acd.reconfigure` changed, for the log and the reload report."""
+
+    queues_added: list[str] = field(default_factory=list)
+    queues_changed: list[str] = field(default_factory=list)
+    queues_removed: list[str] = field(default_factory=list)
+    agents_added: list[str] = field(default_factory=list)
+    agents_changed: list[str] = field(default_factory=list)
+    agents_removed: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{kind.replace('_', ' ')} {', '.join(names)}"
+                 for kind, names in vars(self).items() if names]
+        return "; ".join(parts) or "no queue or agent changed"
+
+
 @dataclass(eq=False)
 class Entry:
     """A call waiting in (or being connected from) one queue."""
@@ -223,21 +240,10 @@ class Acd:
         self.events = events
         self.rng = rng or random.Random(0)
         self.devices = devices  # None: any device name is taken as it is (simulation)
-        self.agents: dict[str, Agent] = {
-            a.id: Agent(a.id, a.name, a.device, dict(a.skills), a.wrapup) for a in config.agents
-        }
+        self.agents: dict[str, Agent] = {}
         self.queues: dict[str, QueueRuntime] = {}
-        for q in config.queues:
-            runtime = QueueRuntime(self, q)
-            for i, member in enumerate(q.members):
-                runtime.members.append(self.agents[member])
-                runtime.memory.order[member] = i
-            self.queues[q.name] = runtime
-        self.agent_queues: dict[str, list[QueueRuntime]] = {a: [] for a in self.agents}
-        for runtime in self.queues.values():
-            for agent in runtime.members:
-                self.agent_queues[agent.id].append(runtime)
-        self.pause_reasons = [*config.pause_reasons, RONA_REASON]
+        self.agent_queues: dict[str, list[QueueRuntime]] = {}
+        self.pause_reasons: list[str] = []
         self.sessions: dict[str, Session] = {}  # agent id -> session
         # in-call feature codes the agent keys on the phone (recording's *1 / *2 register
         # here): code -> action(call) returning what was done, for the log
@@ -246,6 +252,96 @@ class Acd:
         self._dispatching = False
         self._dispatch_again = False
         self._wrapup_timers: dict[str, TimerHandle] = {}
+        self.reconfigure(config)
+
+    # ------------------------------------------------------------------ configuration
+    def reconfigure(self, config: AcdSection) -> AcdChanges:
+        """Take a new ``[acd]`` on the running ACD, keeping every call and login (ADM-1).
+
+        Agents and queues are matched by id and name. A changed agent keeps its
+        state and call; a removed agent is logged out at once, or once the call it
+        rings for or talks on is over. A changed queue keeps its waiting callers, in
+        order, and its strategy memory; its new members, strategy and weight rule the
+        next dispatch, while timers already armed for a waiting call (max wait,
+        overflow, announcements) keep the values it entered with. A removed queue
+        takes no new call and its waiting callers leave as when it empties (EXITEMPTY).
+        """
+        problems = check_acd(config)
+        if problems:
+            raise AcdError(
+                "; ".join(f"{'.'.join(map(str, p.path))}: {p.message}" for p in problems)
+            )
+        changes = AcdChanges()
+        wanted = {a.id: a for a in config.agents}
+        for entry in config.agents:
+            agent = self.agents.get(entry.id)
+            if agent is None:
+                self.agents[entry.id] = Agent(entry.id)
+                changes.agents_added.append(entry.id)
+            elif agent.retired or (agent.name, agent.device, agent.skills, agent.wrapup) != (
+                    entry.name, entry.device, dict(entry.skills), entry.wrapup):
+                changes.agents_changed.append(entry.id)
+            agent = self.agents[entry.id]
+            agent.name, agent.device = entry.name, entry.device
+            agent.skills, agent.wrapup = dict(entry.skills), entry.wrapup
+            agent.retired = False
+        retired = [a for a in self.agents.values() if a.id not in wanted and not a.retired]
+        queues = {q.name: q for q in config.queues}
+        removed = [q for name, q in self.queues.items() if name not in queues]
+        for q in config.queues:
+            runtime = self.queues.get(q.name)
+            if runtime is None:
+                runtime = self.queues[q.name] = QueueRuntime(self, q)
+                changes.queues_added.append(q.name)
+            elif runtime.config != q:
+                changes.queues_changed.append(q.name)
+            runtime.config, runtime.strategy = q, STRATEGIES[q.strategy]
+            runtime.members = [self.agents[m] for m in q.members]
+            runtime.memory.order = {m: i for i, m in enumerate(q.members)}
+        for runtime in removed:
+            del self.queues[runtime.name]
+            changes.queues_removed.append(runtime.name)
+        self.agent_queues = {a: [] for a in self.agents}
+        for runtime in self.queues.values():
+            for agent in runtime.members:
+                self.agent_queues[agent.id].append(runtime)
+        self.pause_reasons = [*config.pause_reasons, RONA_REASON]
+        self.config = config
+        for runtime in removed:
+            self._empty_out(runtime)
+        for agent in retired:
+            agent.retired = True
+            changes.agents_removed.append(agent.id)
+            if agent.state not in (AgentState.RINGING, AgentState.TALKING):
+                self._retire(agent)  # else once its call is over (_set_state)
+        self._apply_leave_rules()
+        self._dispatch()
+        return changes
+
+    def _retire(self, agent: Agent) -> None:
+        """An agent no longer configured: logged out (if it was) and forgotten."""
+        if not agent.retired or agent.state in (AgentState.RINGING, AgentState.TALKING):
+            return  # configured again meanwhile, or rung for a call once more
+        if agent.logged_in:
+            self.logout(agent.id)
+        self.agents.pop(agent.id, None)
+        self.agent_queues.pop(agent.id, None)
+
+    def _empty_out(self, queue: QueueRuntime, ringing: bool = True) -> None:
+        """Callers waiting in ``queue`` leave it as from an empty queue (EXITEMPTY); with
+        ``ringing`` False those an agent is being rung for stay."""
+        for entry in list(queue.waiting):
+            if entry.ringing and not ringing:
+                continue
+            position, wait = self._leave(entry)
+            self.events.queue_event(
+                "EXITEMPTY",
+                call_id=entry.call.call_id,
+                queue=queue.name,
+                data=(position, entry.original_position, wait),
+            )
+            entry.call.channel.stop_play()
+            entry.on_exit(entry.call, QueueExit("empty", queue.name))
 
     # ------------------------------------------------------------------ helpers
     def _agent(self, agent_id: str) -> Agent:
@@ -273,6 +369,10 @@ class Acd:
     def _set_state(self, agent: Agent, state: AgentState) -> None:
         agent.state = state
         agent.state_since = self.clock.monotonic()
+        if agent.retired and state not in (AgentState.RINGING, AgentState.TALKING,
+                                           AgentState.LOGGED_OUT):
+            # removed from the configuration during its call: gone once the call is over
+            self.clock.call_later(0.0, self._retire, agent)
         if self.events.bus is not None:
             self.events.bus.publish(
                 "agent.state", agent=agent.id, state=state.value, reason=agent.pause_reason
@@ -525,20 +625,8 @@ class Acd:
             if rule == "never" or not queue.waiting:
                 continue
             empty = queue.logged_in() == 0 if rule == "no_logged_in" else queue.staffed() == 0
-            if not empty:
-                continue
-            for entry in list(queue.waiting):
-                if entry.ringing:
-                    continue
-                position, wait = self._leave(entry)
-                self.events.queue_event(
-                    "EXITEMPTY",
-                    call_id=entry.call.call_id,
-                    queue=queue.name,
-                    data=(position, entry.original_position, wait),
-                )
-                entry.call.channel.stop_play()
-                entry.on_exit(entry.call, QueueExit("empty", queue.name))
+            if empty:
+                self._empty_out(queue, ringing=False)
 
     def _announce(self, entry: Entry) -> None:
         if entry.done:

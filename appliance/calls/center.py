@@ -14,14 +14,14 @@ import random
 import sqlite_utils
 
 from appliance.acd.control import register_acd_methods
-from appliance.acd.engine import Acd, DeviceDirectory
+from appliance.acd.engine import Acd, AcdChanges, DeviceDirectory
 from appliance.acd.features import FeatureResult, feature_code
 from appliance.calls.channel import Channel, Switch
 from appliance.calls.eventlog import EventLog
 from appliance.calls.model import Call, CallManager
 from appliance.config.sections.acd import AcdSection
 from appliance.config.sections.ivr import IvrSection
-from appliance.ivr.engine import Ivr, Lookup
+from appliance.ivr.engine import Ivr, IvrPlan, Lookup
 from appliance.runtime.clock import Clock
 from appliance.runtime.control import ControlServer
 from appliance.runtime.events import EventBus
@@ -54,6 +54,14 @@ class CallCenter:
         self.calls = CallManager(clock, switch, self.events, bus)
         self.acd = Acd(acd, clock, self.calls, self.events, rng=rng, devices=devices)
         self.ivr = Ivr(ivr, clock, self.calls, self.acd, self.events, lookup=lookup)
+
+    def reconfigure(self, acd: AcdSection, ivr: IvrSection) -> AcdChanges:
+        """New ``[acd]`` and ``[ivr]`` on the running center, both or neither: the flows are
+        validated against the new queues before the ACD changes (AcdError, IvrError)."""
+        plan = IvrPlan.build(ivr, {q.name: q for q in acd.queues})
+        changes = self.acd.reconfigure(acd)
+        self.ivr.reconfigure(plan)
+        return changes
 
     def incoming(self, channel: Channel) -> Call:
         """A new inbound channel (SETUP on a span, ring on an FXO line, SIP INVITE)."""

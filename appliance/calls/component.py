@@ -27,6 +27,8 @@ from appliance.calls.outbound import OutboundRoute
 from appliance.calls.recovery import recover_interrupted_calls
 from appliance.calls.technology import TechnologyRegistry
 from appliance.calls.telephony import TelephonySwitch
+from appliance.config import ApplianceConfig
+from appliance.ivr.engine import IvrError
 from appliance.ivr.lookup import HttpLookup
 from appliance.media.component import MediaComponent
 from appliance.media.prompts import Prompt, PromptError, load_prompt
@@ -141,6 +143,19 @@ class CallCenterComponent(Component):
             ("agents.unpause", self._agent_action("unpause"), "agents.control"),
         ):
             service.control.register(method, handler, needs=needs)
+
+    # queues, agents, flows and the outbound route change under live calls (ADM-1)
+    live_keys = frozenset({"acd", "ivr", "calls.outbound_trunks"})
+
+    async def reconfigure(self, config: ApplianceConfig) -> None:
+        if self.center is None or self.switch is None:
+            return
+        try:
+            changes = self.center.reconfigure(config.acd, config.ivr)
+        except (AcdError, IvrError) as exc:  # validated already; kept as a last guard
+            raise ControlError("config-invalid", f"[acd]/[ivr] not applied: {exc}") from exc
+        self.switch.outbound.order = tuple(config.calls.outbound_trunks)
+        log.info("call center reconfigured: %s", changes.summary())
 
     def _inbound(self, leg: Channel) -> None:
         if self.draining:

@@ -103,13 +103,14 @@ def _done(result: dict[str, Any], as_json: bool) -> None:
 
 @agents_group.command("login")
 @click.argument("agent")
-@click.argument("device")
+@click.argument("device", required=False, default="")
 @output_options
 @pass_context
 def login(ctx: Context, agent: str, device: str, as_json: bool) -> None:
-    """Log AGENT in at DEVICE (a port or SIP endpoint).
+    """Log AGENT in at DEVICE (a port or SIP endpoint), by default the agent's configured
+    device.
 
-    Example: appliancectl agents login alice fxs1
+    Example: appliancectl agents login 1001 fxs1
     """
     _done(audited_call(ctx, "telephonyd", "agents.login", "agent.login", agent,
                        agent=agent, device=device), as_json)

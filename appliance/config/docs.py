@@ -24,9 +24,15 @@ running daemon takes a new file on `systemctl reload` (SIGHUP) or
 new file is refused. The answer names the sections that took effect and those
 that wait for a restart of the daemon; a file that would take away every span
 and every port is refused unless forced (`config apply --force`). Taken live
-today: `logging.level` and `rig.spans` (spans added, removed or changed are
-re-opened); every other changed key a daemon reads is reported as waiting for
-its restart and listed in `status` as `restart_required`. Only a
+live: `logging.level`; `rig.spans` (spans added, removed or changed are
+re-opened); `acd` (queues and agents matched by name and id: waiting callers,
+logins and calls are kept, a removed agent leaves after its call, the callers
+of a removed queue leave it as from an empty queue); `ivr` (new calls follow
+the new routes and flows, a call in a flow finishes it as it began);
+`calls.outbound_trunks`; `recording` (for recordings started from then on,
+feature codes included); `media.lost_audio_alarm`. Every other changed key a
+daemon reads (ports, power, paths, SIP, the media engine) is reported as
+waiting for its restart and listed in `status` as `restart_required`. Only a
 regular file of at most 1 MiB is read; every number must be finite (no `nan`
 or `inf`) and no string is longer than 4096 characters.
 

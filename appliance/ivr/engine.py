@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from appliance.acd.engine import Acd, AcdError, QueueExit
 from appliance.calls.channel import CAUSE_CALL_REJECTED, CAUSE_NORMAL_CLEARING, Channel
 from appliance.calls.eventlog import EventLog
 from appliance.calls.model import Call, CallManager
-from appliance.config.sections.ivr import FlowEntry, IvrSection, NodeEntry
+from appliance.config.sections.acd import QueueEntry
+from appliance.config.sections.ivr import CallerList, FlowEntry, IvrSection, NodeEntry
 from appliance.ivr.schedule import Schedule
 from appliance.ivr.validate import validate_ivr
 from appliance.runtime.clock import Clock, TimerHandle
@@ -53,6 +55,40 @@ def in_list(number: str, numbers: list[str]) -> bool:
     return any(number == n or (n.endswith("*") and number.startswith(n[:-1])) for n in numbers)
 
 
+@dataclass(frozen=True)
+class IvrPlan:
+    """One validated ``[ivr]``: routes, flows by name, schedules and caller lists."""
+
+    config: IvrSection
+    flows: dict[str, FlowEntry]
+    nodes: dict[str, dict[str, NodeEntry]]
+    schedules: dict[str, Schedule]
+    lists: dict[str, CallerList]
+
+    @classmethod
+    def build(cls, config: IvrSection, queues: Mapping[str, QueueEntry]) -> IvrPlan:
+        """Validate ``config`` against the ACD's queues; IvrError lists every problem."""
+        errors = validate_ivr(config, queues)
+        flows = {f.name for f in config.flows}
+        for queue in queues.values():
+            target = queue.timeout_destination
+            if target.startswith("flow:") and target[5:] not in flows:
+                errors.append(
+                    f"queue {queue.name}: timeout_destination names flow {target[5:]!r}, "
+                    "which is not defined in [ivr]"
+                )
+        if errors:
+            raise IvrError("; ".join(errors))
+        calendars = {c.name: c for c in config.holidays}
+        return cls(
+            config=config,
+            flows={f.name: f for f in config.flows},
+            nodes={f.name: {n.name: n for n in f.nodes} for f in config.flows},
+            schedules={s.name: Schedule(s, calendars) for s in config.schedules},
+            lists={c.name: c for c in config.caller_lists},
+        )
+
+
 class Ivr:
     """All flows of one appliance, validated, ready to run."""
 
@@ -66,35 +102,27 @@ class Ivr:
         *,
         lookup: Lookup | None = None,
     ) -> None:
-        errors = validate_ivr(config, acd.queues)
-        flows = {f.name for f in config.flows}
-        for queue in acd.queues.values():
-            target = queue.config.timeout_destination
-            if target.startswith("flow:") and target[5:] not in flows:
-                errors.append(
-                    f"queue {queue.name}: timeout_destination names flow {target[5:]!r}, "
-                    "which is not defined in [ivr]"
-                )
-        if errors:
-            raise IvrError("; ".join(errors))
-        self.config = config
         self.clock = clock
         self.calls = calls
         self.acd = acd
         self.events = events
         self.lookup = lookup
-        self.flows: dict[str, FlowEntry] = {f.name: f for f in config.flows}
-        self.nodes: dict[str, dict[str, NodeEntry]] = {
-            f.name: {n.name: n for n in f.nodes} for f in config.flows
-        }
-        calendars = {c.name: c for c in config.holidays}
-        self.schedules = {s.name: Schedule(s, calendars) for s in config.schedules}
-        self.lists = {c.name: c for c in config.caller_lists}
         self.runs: dict[str, FlowRun] = {}
+        self.plan = IvrPlan.build(config, {q.name: q.config for q in acd.queues.values()})
+
+    @property
+    def config(self) -> IvrSection:
+        return self.plan.config
+
+    def reconfigure(self, plan: IvrPlan) -> None:
+        """Take a new ``[ivr]`` (ADM-1), validated by :meth:`IvrPlan.build`: calls arriving
+        from now on follow its routes and flows; a call already in a flow finishes that
+        flow as it was when it began."""
+        self.plan = plan
 
     def flow_for(self, call: Call) -> str | None:
         """The inbound route matching the call's DNIS and trunk (IVR-3), first match wins."""
-        for route in self.config.routes:
+        for route in self.plan.config.routes:
             if route.dnis and match_number(call.dnis, {route.dnis: ""}) is None:
                 continue
             if route.trunk and route.trunk != call.trunk:
@@ -119,11 +147,11 @@ class Ivr:
         return call
 
     def start(self, call: Call, flow: str, node: str | None = None) -> FlowRun:
-        if flow not in self.flows:
+        if flow not in self.plan.flows:
             raise IvrError(f"flow {flow!r} is not defined")
-        run = FlowRun(self, call, self.flows[flow])
+        run = FlowRun(self, call, self.plan, flow)
         self.runs[call.call_id] = run
-        run.goto(node or self.flows[flow].start)
+        run.goto(node or run.flow.start)
         return run
 
     def _done(self, run: FlowRun) -> None:
@@ -134,11 +162,12 @@ class Ivr:
 class FlowRun:
     """One call walking one flow."""
 
-    def __init__(self, ivr: Ivr, call: Call, flow: FlowEntry) -> None:
+    def __init__(self, ivr: Ivr, call: Call, plan: IvrPlan, flow: str) -> None:
         self.ivr = ivr
         self.call = call
-        self.flow = flow
-        self.nodes = ivr.nodes[flow.name]
+        self.plan = plan  # the configuration the call began under, kept to its end
+        self.flow = plan.flows[flow]
+        self.nodes = plan.nodes[flow]
         self.node: NodeEntry | None = None
         self.entered = 0.0
         self.tries = 0
@@ -330,7 +359,7 @@ class FlowRun:
         self.branch(self.digits, node.next)
 
     def _enter_time(self, node: NodeEntry) -> None:
-        state = self.ivr.schedules[node.schedule].state(self.ivr.clock.time())
+        state = self.plan.schedules[node.schedule].state(self.ivr.clock.time())
         target = {"open": node.open, "closed": node.closed, "holiday": node.holiday or node.closed}[
             state
         ]
@@ -339,7 +368,7 @@ class FlowRun:
     def _enter_callerlist(self, node: NodeEntry) -> None:
         caller = self.call.caller
         for name in node.lists:
-            entry = self.ivr.lists[name]
+            entry = self.plan.lists[name]
             if not in_list(caller, entry.numbers):
                 continue
             if entry.kind == "blacklist":
@@ -464,10 +493,15 @@ class FlowRun:
         """Send the caller to a destination: hangup, queue:Q, external:N, flow:F, voicemail:B."""
         kind, _, arg = target.partition(":")
         if kind == "queue":
-            self.ivr.acd.enqueue(self.call, arg, self._queue_exit)
+            try:
+                self.ivr.acd.enqueue(self.call, arg, self._queue_exit)
+            except AcdError as exc:  # a queue removed by a reload since the flow began
+                log.error("flow %s: %s; caller released", self.flow.name, exc,
+                          extra={"call_id": self.call.call_id})
+                self.hangup()
         elif kind == "external":
             self._forward(arg, "")
-        elif kind == "flow" and arg in self.ivr.flows:
+        elif kind == "flow" and arg in self.ivr.plan.flows:
             self.ivr._done(self)
             self.ivr.start(self.call, arg)
         elif kind == "voicemail":

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from appliance.config import ApplianceConfig
 from appliance.media.alarm import LostAudioAlarm
 from appliance.media.engine import MediaEngine
 from appliance.media.events import MediaEvent
@@ -41,6 +42,11 @@ class MediaComponent(Component):
         self._task = asyncio.create_task(self.engine.run(service.clock, stop=self._stop))
         self.alarm = LostAudioAlarm(service.config.media.lost_audio_alarm)
         self._watch = asyncio.create_task(self._watch_lost_audio(service))
+
+    live_keys = frozenset({"media.lost_audio_alarm"})  # the next check uses the new threshold
+
+    async def reconfigure(self, config: ApplianceConfig) -> None:
+        self.alarm.threshold = config.media.lost_audio_alarm / 1000.0
 
     async def _watch_lost_audio(self, service: Service) -> None:
         """Every ALARM_CHECK_S: raise or clear the lost-audio alarm (appliance/media/alarm.py)."""

@@ -17,6 +17,8 @@ from appliance.calls.channel import Channel
 from appliance.calls.component import CallCenterComponent
 from appliance.calls.model import Call
 from appliance.calls.telephony import media_handle
+from appliance.config import ApplianceConfig
+from appliance.config.sections.recording import RecordingSection
 from appliance.media.component import MediaComponent
 from appliance.media.engine import ChannelHandle, MediaError
 from appliance.recording.control import register_recording_methods
@@ -43,6 +45,7 @@ class RecordingComponent(Component):
         self._center = center
         self.recorder: Recorder | None = None
         self._unlisten: list[Any] = []
+        self._codes: tuple[str, ...] = ()  # the in-call feature codes registered with the ACD
 
     async def start(self, service: Service) -> None:
         engine = self._media.engine
@@ -71,18 +74,33 @@ class RecordingComponent(Component):
         )
         register_live_method(service.control, service.db, service.clock.time,
                              self._center.technologies.circuits, self._media.frame_status)
-        # the agent's keypad during a call: on-demand start/stop and pause/resume (REC-2)
+        self._register_codes(config.recording)
+        self._unlisten.append(self._forget_codes)
+
+    # the policy, format, limits and feature codes of the recordings that start next
+    live_keys = frozenset({"recording"})
+
+    async def reconfigure(self, config: ApplianceConfig) -> None:
+        if self.recorder is None:
+            return
+        self._forget_codes()
+        self.recorder.reconfigure(config.recording)
+        self._register_codes(config.recording)
+
+    def _register_codes(self, settings: RecordingSection) -> None:
+        """The agent's keypad during a call: on-demand start/stop and pause/resume (REC-2)."""
         assert self._center.center is not None, "the call center starts first"
         features = self._center.center.acd.call_features
-        codes = (config.recording.on_demand_code, config.recording.pause_code)
-        for code in codes:
+        self._codes = (settings.on_demand_code, settings.pause_code)
+        for code in self._codes:
             features[code] = functools.partial(self._feature, code)
 
-        def forget_codes() -> None:
-            for code in codes:
-                features.pop(code, None)
-
-        self._unlisten.append(forget_codes)
+    def _forget_codes(self) -> None:
+        center = self._center.center
+        for code in self._codes:
+            if center is not None:
+                center.acd.call_features.pop(code, None)
+        self._codes = ()
 
     def _feature(self, code: str, call: Call) -> str:
         found = self._call_lookup(call.call_id)

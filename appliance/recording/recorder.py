@@ -72,6 +72,12 @@ class Recorder:
         self._active: dict[str, ActiveRecording] = {}
         self._lock = threading.Lock()
 
+    def reconfigure(self, settings: RecordingSection) -> None:
+        """New ``[recording]`` (ADM-1): the policy, format and limits of every recording
+        started from now on; recordings in progress keep the format they began with."""
+        self.settings = settings
+        self.policy = RecordingPolicy(settings)
+
     # ---------------------------------------------------------------- lifecycle
     def alarm(self, name: str, data: dict[str, Any]) -> None:
         log.warning("alarm %s: %s", name, data, extra={"alarm": name})
