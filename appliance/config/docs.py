@@ -30,8 +30,11 @@ logins and calls are kept, a removed agent leaves after its call, the callers
 of a removed queue leave it as from an empty queue); `ivr` (new calls follow
 the new routes and flows, a call in a flow finishes it as it began);
 `calls.outbound_trunks`; `recording` (for recordings started from then on,
-feature codes included); `media.lost_audio_alarm`. Every other changed key a
-daemon reads (ports, power, paths, SIP, the media engine) is reported as
+feature codes included); `media.lost_audio_alarm`; in powerd every `power`
+key but `power.pairs` (from the next check; an outage in progress keeps its
+start for the time-on-battery limit, and a new `lifeline_on` switches the lines
+at once). Every other changed key a daemon reads (ports, lifeline pairs,
+paths, SIP, the media engine) is reported as
 waiting for its restart and listed in `status` as `restart_required`. Only a
 regular file of at most 1 MiB is read; every number must be finite (no `nan`
 or `inf`) and no string is longer than 4096 characters.

@@ -9,10 +9,13 @@ gone) engages it at once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from appliance.config import ApplianceConfig
+from appliance.config.sections.power import PowerSection
 from appliance.power.service import PowerService, TelephonyDown
 from appliance.runtime.control import ControlError, call_once
 from appliance.runtime.service import Component, Service
@@ -108,6 +111,14 @@ class PowerComponent(Component):
                                   needs="power.read")
         service.control.register("power.test_lifeline", self.power.handle_test_lifeline,
                                   needs="power.test")
+
+    # every [power] key but the lifeline pairs, which are wired to relays at start
+    live_keys = frozenset(
+        f"power.{f.name}" for f in dataclasses.fields(PowerSection) if f.name != "pairs")
+
+    async def reconfigure(self, config: ApplianceConfig) -> None:
+        if self.power is not None:
+            await self.power.reconfigure(config.power)
 
     @staticmethod
     def _publish(service: Service, topic: str, data: dict[str, Any]) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -127,6 +128,26 @@ class PowerService:
         self._crashed: set[str] = set()
 
     # ---- life cycle ----------------------------------------------------------------------
+    async def reconfigure(self, config: PowerSection) -> None:
+        """New ``[power]`` settings on the running daemon (ADM-1), except the lifeline
+        pairs, which are wired at start: thresholds, intervals and commands hold from
+        the next check; the time-on-battery limit of an outage in progress counts from
+        its start; a changed ``lifeline_on`` engages or releases the lines now."""
+        self.config = dataclasses.replace(config, pairs=self.config.pairs)
+        self.policy.low_runtime = config.low_runtime
+        self.policy.low_charge = config.low_charge
+        self.policy.max_on_battery = config.max_on_battery
+        if self._battery_timer is not None and self._on_battery_since is not None:
+            self._battery_timer.cancel()
+            spent = self.clock.monotonic() - self._on_battery_since
+            self._battery_timer = self.clock.call_later(
+                max(0.0, config.max_on_battery - spent), self._battery_time_up)
+        if self.policy.state is PowerState.ON_BATTERY:
+            if config.lifeline_on == "on_battery":
+                await self.lifeline.engage("power", {"power": self.policy.state.value})
+            else:
+                await self.lifeline.release("power")
+
     async def start(self) -> None:
         if self._started:
             return

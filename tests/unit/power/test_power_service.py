@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 
@@ -399,3 +400,27 @@ async def loop_crash(rig: Rig) -> None:
 
 def test_a_crashed_loop_starves_the_watchdog_and_the_relays_drop(rig: Rig) -> None:
     loop_crash(rig)
+
+
+def test_new_power_settings_apply_to_the_outage_in_progress(tmp_path: object) -> None:
+    """config apply of [power] (PowerService.reconfigure): a lower time-on-battery limit
+    counts from the outage's start, and lifeline_on changed to on_battery engages now."""
+    rig = Rig(str(tmp_path), lifeline_on="low_battery")
+
+    async def main() -> None:
+        await rig.service.start()
+        await _ready(rig)
+        rig.mains.off()
+        await rig.run(20.0)
+        assert rig.service.policy.state is PowerState.ON_BATTERY and all(rig.energised())
+        await rig.service.reconfigure(dataclasses.replace(
+            rig.service.config, lifeline_on="on_battery", max_on_battery=30.0))
+        assert not any(rig.energised())  # lines straight through to the phones at once
+        await rig.run_until(lambda: rig.service.policy.state is PowerState.LOW_BATTERY, 15.0)
+        assert ("low_battery", "time-on-battery-limit") in rig.states()
+        await rig.service.stop()
+
+    try:
+        asyncio.run(main())
+    finally:
+        rig.close()
