@@ -188,5 +188,11 @@ class E1Device(SimulatedDevice):
                 str(cid): {"channel": c.channel, "state": c.state, "cause": c.cause}
                 for cid, c in self._calls.items()
             },
+            # calls the appliance placed out on this line (forward, transfer, click-to-dial)
+            "from_appliance": [
+                {"channel": c.channel, "called": c.called, "calling": c.calling,
+                 "state": c.state, "cause": c.cause}
+                for c in sim.calls.values() if c.direction == "from-appliance"
+            ],
             "pcap_frames": sim.pcap.frames if sim.pcap is not None else 0,
         }
