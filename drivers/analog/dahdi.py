@@ -9,7 +9,7 @@ timing are done by the kernel (``rxflashtime``, ``debouncetime``).
 
 The ioctl and open calls are injectable (``ioctl=``, ``open_device=``): tests
 replace them at this FFI boundary; the packing is that of ``dahdi/user.h``
-(see :mod:`drivers.analog.dahdi_abi`).
+(see :mod:`drivers.dahdi_abi`).
 
 Limits: taking battery away from an FXS phone is done as DAHDI does it, by
 going on-hook on the channel, which makes the kernel open the loop for its
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from drivers.analog import dahdi_abi as abi
+from drivers import dahdi_abi as abi
 from drivers.analog.base import (
     FRAME_SAMPLES,
     Frame,

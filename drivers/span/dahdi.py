@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from drivers import dahdi_abi as abi
 from drivers.registry import DeviceAddress
-from drivers.span import dahdi_abi as abi
 from drivers.span.base import (
     FRAME_SAMPLES,
     AudioFrames,
@@ -207,11 +207,11 @@ class DahdiSpan(Span):
     def _channel_event(self, fd: int) -> None:
         result = self._ioctl(fd, abi.DAHDI_GETEVENT, abi.pack_int(0))
         event = abi.INT.unpack(bytes(result))[0]
-        if event in (abi.EVENT_ALARM, abi.EVENT_NOALARM):
+        if event in (abi.DAHDI_EVENT_ALARM, abi.DAHDI_EVENT_NOALARM):
             self._last_bits = -1  # force a fresh SPANSTAT report on the next poll
-        elif event == abi.EVENT_REMOVED:
+        elif event == abi.DAHDI_EVENT_REMOVED:
             raise SpanLinkLost(f"span {self.address}: the DAHDI device was removed")
-        elif event in (abi.EVENT_BADFCS, abi.EVENT_ABORT, abi.EVENT_OVERRUN):
+        elif event in (abi.DAHDI_EVENT_BADFCS, abi.DAHDI_EVENT_ABORT, abi.DAHDI_EVENT_OVERRUN):
             self.dframes_rejected += 1
 
     def _read_dframe(self) -> bytes | None:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drivers.span import dahdi_abi as abi
+from drivers import dahdi_abi as abi
 from drivers.span.base import SpanAlarms, SpanConfig, SpanCounters
 from drivers.span.errors import SpanOperationError
 

@@ -24,7 +24,7 @@ from appliance.config.sections.spans import SpanEntry
 from appliance.runtime.clock import VirtualClock
 from appliance.signalling.pri import libpri as lp
 from appliance.signalling.pri.span import PriSpan
-from drivers.span import dahdi_abi as abi
+from drivers import dahdi_abi as abi
 from drivers.span.dahdi import DahdiSpan
 from hil.sim.e1_rig import answer_all
 

@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from drivers.analog import dahdi_abi as abi
+from drivers import dahdi_abi as abi
 from drivers.analog.base import PortEventType
 from drivers.analog.dahdi import DahdiFxoPort, DahdiFxsPort, decode_fxo_event, decode_fxs_event
 from drivers.analog.errors import AnalogPortError, AnalogPortInitError, DahdiAbsentError

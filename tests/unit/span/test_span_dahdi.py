@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from drivers import dahdi_abi as abi
 from drivers.span import Loopback, SpanConfig, open_span
-from drivers.span import dahdi_abi as abi
 from drivers.span.dahdi import DahdiSpan
 from drivers.span.dahdi_files import (
     merge_system_conf,
@@ -119,7 +119,7 @@ class FakeDahdi:
                                      self.crc4, 0, 0, 0, 0, 0, 0, 0, 0, 1, 31, 31, 1, 0, 0,
                                      b"", b"", b"", b"", 0, 0, b"E1")
         if request == abi.DAHDI_GETEVENT:
-            return abi.pack_int(abi.EVENT_BADFCS)
+            return abi.pack_int(abi.DAHDI_EVENT_BADFCS)
         return arg
 
     def open(self, path: str, flags: int) -> int:
