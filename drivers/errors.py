@@ -33,5 +33,10 @@ class DriverTimeoutError(DriverError):
     """The device did not answer in time."""
 
 
+class DahdiAbsentError(DriverInitError):
+    """The DAHDI kernel modules are not loaded here (no /dev/dahdi, no span, no
+    dahdi_cfg): every DAHDI backend, span or analog port, says so with this one class."""
+
+
 class AddressError(DriverInitError):
     """A device address in the configuration is malformed or names no backend."""

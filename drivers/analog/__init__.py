@@ -13,9 +13,9 @@ from drivers.analog.base import AnalogPort, FxoPort, FxsPort, PortEvent, PortEve
 from drivers.analog.errors import AnalogPortError, AnalogPortInitError, DahdiAbsentError
 from drivers.registry import BackendRegistry, DeviceAddress
 
-FXO_BACKENDS = BackendRegistry(
+FXO_REGISTRY = BackendRegistry(
     "fxo", {"sim": "drivers.analog.sim:SimFxoPort", "dahdi": "drivers.analog.dahdi:DahdiFxoPort"})
-FXS_BACKENDS = BackendRegistry(
+FXS_REGISTRY = BackendRegistry(
     "fxs", {"sim": "drivers.analog.sim:SimFxsPort", "dahdi": "drivers.analog.dahdi:DahdiFxsPort"})
 
 
@@ -29,7 +29,7 @@ def open_analog(address: str, kind: Literal["fxs"], name: str = "") -> FxsPort: 
 
 def open_analog(address: str, kind: PortKind, name: str = "") -> AnalogPort:
     """Open the FXO or FXS port at a configured ``address``."""
-    registry = FXO_BACKENDS if kind == "fxo" else FXS_BACKENDS
+    registry = FXO_REGISTRY if kind == "fxo" else FXS_REGISTRY
     parsed = DeviceAddress.parse(address)
     backend = registry.resolve(parsed)
     port: AnalogPort = backend(parsed, name)
@@ -37,7 +37,7 @@ def open_analog(address: str, kind: PortKind, name: str = "") -> AnalogPort:
 
 
 __all__ = [
-    "FXO_BACKENDS", "FXS_BACKENDS", "AnalogPort", "AnalogPortError", "AnalogPortInitError",
+    "FXO_REGISTRY", "FXS_REGISTRY", "AnalogPort", "AnalogPortError", "AnalogPortInitError",
     "DahdiAbsentError", "FxoPort", "FxsPort", "PortEvent", "PortEventType", "PortKind",
     "open_analog",
 ]

@@ -6,7 +6,9 @@ driver seam catch only those.
 
 from __future__ import annotations
 
-from drivers.errors import DriverInitError, DriverOperationError
+from drivers.errors import DahdiAbsentError, DriverInitError, DriverOperationError
+
+__all__ = ["AnalogPortError", "AnalogPortInitError", "DahdiAbsentError", "PortStateError"]
 
 
 class AnalogPortError(DriverOperationError):
@@ -15,10 +17,6 @@ class AnalogPortError(DriverOperationError):
 
 class AnalogPortInitError(DriverInitError):
     """An FXO/FXS port could not be opened (absent, wrong signalling, bad address)."""
-
-
-class DahdiAbsentError(AnalogPortInitError):
-    """DAHDI is not loaded on this machine: /dev/dahdi/channel does not exist."""
 
 
 class PortStateError(AnalogPortError):

@@ -15,7 +15,7 @@ from drivers.span.base import (
 )
 from drivers.span.errors import SpanError, SpanInitError, SpanLinkLost, SpanOperationError
 
-registry = BackendRegistry(
+REGISTRY = BackendRegistry(
     "span",
     {
         "sim": "drivers.span.sim:SimSpan",
@@ -28,7 +28,7 @@ registry = BackendRegistry(
 def open_span(address: str) -> Span:
     """Open the span named by a configuration address (``dahdi:1``, ``sim:/path``)."""
     parsed = DeviceAddress.parse(address)
-    backend = registry.resolve(parsed)
+    backend = REGISTRY.resolve(parsed)
     span: Span = backend(address)
     return span
 
@@ -36,6 +36,7 @@ def open_span(address: str) -> Span:
 __all__ = [
     "BCHANNELS",
     "FRAME_SAMPLES",
+    "REGISTRY",
     "Loopback",
     "Span",
     "SpanAlarms",
@@ -47,5 +48,4 @@ __all__ = [
     "SpanLinkLost",
     "SpanOperationError",
     "open_span",
-    "registry",
 ]

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from drivers.errors import DriverError, DriverInitError, DriverOperationError, DriverTimeoutError
+from drivers.errors import (
+    DahdiAbsentError,
+    DriverError,
+    DriverInitError,
+    DriverOperationError,
+    DriverTimeoutError,
+)
+
+__all__ = ["DahdiAbsentError", "SpanError", "SpanInitError", "SpanLinkLost", "SpanOperationError",
+           "SpanTimeoutError"]
 
 
 class SpanError(DriverError):
@@ -11,10 +20,6 @@ class SpanError(DriverError):
 
 class SpanInitError(SpanError, DriverInitError):
     """The span could not be opened or configured."""
-
-
-class DahdiAbsentError(SpanInitError):
-    """The DAHDI kernel modules are not loaded on this machine."""
 
 
 class SpanOperationError(SpanError, DriverOperationError):
