@@ -50,7 +50,8 @@ KEYS_LINE = "o Overvw s Span p Port c Calls q Queues w Power l Logs n Net m Main
 SCREEN_KEYS = {
     "spans": "Up/Down select span",
     "ports": "Up/Down select port",
-    "calls": "Up/Down select call  h hang up  v supervise  k hold  r retrieve  t transfer",
+    "calls": "Up/Down select call  h hang up  v supervise  k hold  r retrieve  t transfer\n"
+             "a consult  b back from consult  j three-way  e hand over to consulted",
     "queues": "Up/Down select agent   a pause  u unpause  d log out",
     "power": "t lifeline test",
     "logs": "Up/Down/PgUp/PgDn scroll",
@@ -282,6 +283,12 @@ class Console:
             ("calls", "k"): lambda: self.call_agent_action("call.hold", "caller on hold"),
             ("calls", "r"): lambda: self.call_agent_action("call.unhold", "caller back from hold"),
             ("calls", "t"): self.transfer_selected,
+            ("calls", "a"): self.consult_selected,
+            ("calls", "b"): lambda: self.call_agent_action(
+                "call.consult_cancel", "consultation ended, caller back"),
+            ("calls", "j"): lambda: self.call_agent_action("call.three_way", "three-way call"),
+            ("calls", "e"): lambda: self.call_agent_action(
+                "call.transfer_complete", "caller handed to the consulted party"),
             ("queues", "a"): self.pause_selected,
             ("queues", "u"): lambda: self.agent_action("agents.unpause", "agent.unpause"),
             ("queues", "d"): self.logout_selected,
@@ -389,7 +396,8 @@ class Console:
         self.prompt("Supervise from phone, mode (listen/whisper/barge):", "fxs2 listen", chosen)
 
     def call_agent_action(self, method: str, done: str, **params: Any) -> None:
-        """An action on the selected call's agent session (hold, retrieve, transfer)."""
+        """An action on the selected call's agent session (hold, retrieve, transfer,
+        consult, three-way, hand over)."""
         call_id = self.selected.get("calls")
         calls = self.source.snapshot.telephonyd.get("calls.list", "calls")
         call = next((c for c in calls if c.get("call_id") == call_id), None)
@@ -407,6 +415,15 @@ class Console:
         self.prompt("Transfer caller to (queue:N, flow:N, external:NUMBER):",
                     "queue:", lambda target: self.call_agent_action(
                         "call.transfer", f"caller sent to {target}", target=target))
+
+    def consult_selected(self) -> None:
+        """Attended transfer, step 1: hold the selected call's caller and ring a colleague."""
+        if not self.selected.get("calls"):
+            self.say("no call selected", "error")
+            return
+        self.prompt("Consult (phone, extension or external:NUMBER):", "",
+                    lambda target: self.call_agent_action(
+                        "call.consult", f"caller on hold, ringing {target}", target=target))
 
     def agent_action(self, method: str, action: str, **params: Any) -> None:
         agent = self.selected.get("queues")
