@@ -25,6 +25,13 @@ from appliance.calls.channel import (
 )
 from appliance.calls.eventlog import EventLog
 from appliance.calls.model import Call, CallManager
+from appliance.calls.technology import (
+    RECALL_CONNECTED,
+    RECALL_DIAL,
+    RECALL_DIALTONE,
+    RECALL_FLASH,
+    RECALL_HANGUP,
+)
 from appliance.config.sections.acd import (
     AcdSection,
     QueueEntry,
@@ -193,6 +200,7 @@ class Session:
 
     def on_answered(self, channel: Channel) -> None:
         if channel is self.consult:
+            self.leg.stop_play()
             self.acd.calls.add_leg(self.call, channel)
             self.acd.calls.connect(self.call, [self.leg, channel])
 
@@ -202,6 +210,7 @@ class Session:
     def on_hangup(self, channel: Channel, cause: int) -> None:
         if channel is self.consult:
             self.consult = None
+            self.leg.stop_play()  # a colleague who never answered: no more ringback
             bridge = self.call.bridge
             if bridge is not None and channel in bridge.channels:
                 bridge.remove(channel)
@@ -883,6 +892,43 @@ class Acd:
         log.info("agent %s keyed %s on call %s: %s", session.agent.id, code, call.call_id,
                  done, extra={"call_id": call.call_id})
 
+    def recall(self, leg: Channel, action: str, destination: str = "") -> str:
+        """Register recall (hook flash) on an agent's phone during a queue call (ACD-4),
+        the attended transfer of a PBX: a flash holds the caller and the phone gets dial
+        tone; the number keyed then is consulted (:meth:`consult`); on-hook with the
+        consulted party answered hands the caller over (:meth:`complete_transfer`); a
+        flash during the consultation drops it and takes the caller back. On-hook before
+        the consulted party answered drops the consultation, and the agent's hang-up
+        ends the call as it would without a flash. '' when ``leg`` is no agent's call."""
+        session = next((s for s in self.sessions.values() if s.leg is leg), None)
+        if session is None:
+            return ""
+        agent = session.agent.id
+        if action == RECALL_FLASH:
+            if session.consult is not None:
+                self.cancel_consult(agent)
+                return RECALL_CONNECTED
+            if session.call.on_hold:
+                self.unhold(agent)
+                return RECALL_CONNECTED
+            self.hold(agent)
+            return RECALL_DIALTONE
+        if action == RECALL_DIAL:
+            try:
+                self.consult(agent, destination)
+            except AcdError as exc:
+                log.info("agent %s: consultation of %s refused: %s", agent, destination, exc,
+                         extra={"call_id": session.call.call_id, "agent": agent})
+                return ""
+            return RECALL_CONNECTED
+        if action == RECALL_HANGUP:
+            if session.consult is not None and session.consult in session.call.legs:
+                self.complete_transfer(agent)
+                return RECALL_CONNECTED
+            if session.consult is not None:
+                self.cancel_consult(agent)
+        return ""
+
     def hold(self, agent_id: str) -> None:
         session = self.session(agent_id)
         self.calls.hold(session.call)
@@ -942,12 +988,14 @@ class Acd:
         session.consult_target, session.consult = destination, consult
         if not session.call.on_hold:
             self.hold(agent_id)
+        session.leg.play("ringback", loop=True)  # the agent hears the colleague's phone ring
 
     def cancel_consult(self, agent_id: str) -> None:
         session = self.session(agent_id)
         if session.consult is not None:
             self.calls.drop_leg(session.call, session.consult)
             session.consult = None
+            session.leg.stop_play()
         if session.call.on_hold:
             self.unhold(agent_id)
 

@@ -129,6 +129,7 @@ class CallCenterComponent(Component):
         await self._recover(service)
         self.technologies.on_inbound = self._inbound
         self.technologies.on_feature = self._feature
+        self.technologies.on_recall = self.center.acd.recall  # hook flash on an agent's phone
         self.center.register(service.control)
         for method, handler, needs in (
             ("calls.list", self._calls_list, "calls.read"),
@@ -171,6 +172,7 @@ class CallCenterComponent(Component):
     async def stop(self) -> None:
         self.technologies.on_inbound = None
         self.technologies.on_feature = None
+        self.technologies.on_recall = None
         if self.center is not None:
             self.center.flush()
         if self.writer is not None:

@@ -22,8 +22,9 @@ The contract has two halves:
 
 Technologies call back into the core only through the registry:
 :meth:`TechnologyRegistry.inbound` for a new inbound leg (SETUP on a span,
-an answered FXO line, a SIP INVITE) and :meth:`TechnologyRegistry.feature` for
-feature-code digits keyed on an agent phone; :attr:`TechnologyRegistry.prompts`
+an answered FXO line, a SIP INVITE), :meth:`TechnologyRegistry.feature` for
+feature-code digits keyed on an agent phone and :meth:`TechnologyRegistry.recall`
+for a register recall (hook flash) on a phone in a call; :attr:`TechnologyRegistry.prompts`
 names the prompt files every technology plays from.
 """
 
@@ -41,6 +42,10 @@ log = logging.getLogger("appliance.calls")
 PromptLookup = Callable[[str], Prompt | None]
 InboundHandler = Callable[[Channel], None]
 FeatureHandler = Callable[[str, str], bool]
+# register recall on a phone in a call: (leg, action, destination) -> what the phone does next
+RecallHandler = Callable[[Channel, str, str], str]
+RECALL_FLASH, RECALL_DIAL, RECALL_HANGUP = "flash", "dial", "hangup"  # the actions
+RECALL_DIALTONE, RECALL_CONNECTED = "dialtone", "connected"  # the answers; '' = not taken
 
 
 class TrunkUnavailable(Exception):
@@ -96,6 +101,7 @@ class TechnologyRegistry:
         self.prompts: PromptLookup = _no_prompts
         self.on_inbound: InboundHandler | None = None
         self.on_feature: FeatureHandler | None = None
+        self.on_recall: RecallHandler | None = None
 
     def register(self, technology: Technology) -> None:
         if technology.name in self._technologies:
@@ -158,6 +164,14 @@ class TechnologyRegistry:
     def feature(self, device: str, digits: str) -> bool:
         """Feature-code digits keyed on ``device``; False if nothing took them."""
         return self.on_feature is not None and self.on_feature(device, digits)
+
+    def recall(self, leg: Channel, action: str, destination: str = "") -> str:
+        """A register recall on the phone of ``leg`` during a call: ``flash``, ``dial``
+        (the number keyed after a flash, as a destination the core can originate) or
+        ``hangup`` (on-hook after a flash). The answer says what the phone does next:
+        RECALL_DIALTONE (the other party is held: give dial tone), RECALL_CONNECTED
+        (back in a call) or '' (nothing took it: the technology's own behaviour)."""
+        return self.on_recall(leg, action, destination) if self.on_recall is not None else ""
 
 
 def _no_prompts(name: str) -> Prompt | None:

@@ -188,9 +188,18 @@ class AnsweringPhone(AnalogPhone):
         self._drops_settled: int | None = None
         self.calls_answered = 0
 
+    def hang_up(self) -> None:
+        super().hang_up()
+        self._ring_seen = self._answered = None  # by hand or by itself: the call is over
+
     def step(self, flags: int, audio: Frame) -> tuple[int, Frame]:
         if flags & simwire.RING and self._ring_seen is None and not self.off_hook:
             self._ring_seen = self.now_ms
+        if self._ring_seen is not None and self._answered is None and self.off_hook:
+            self._answered = self.now_ms  # lifted by hand (hil ctl lift) before its own time
+            self._tones_at_answer = len(self.tones)
+            self._drops_settled = None
+            self.calls_answered += 1
         if (
             self._ring_seen is not None
             and self._answered is None
@@ -213,7 +222,6 @@ class AnsweringPhone(AnalogPhone):
             ) or (self._drops_settled is not None and self.battery_drops > self._drops_settled)
             if talked_out or cleared:
                 self.hang_up()
-                self._ring_seen = self._answered = None
         return super().step(flags, audio)
 
 

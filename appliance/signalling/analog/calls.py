@@ -35,7 +35,7 @@ from appliance.calls.channel import (
     Channel,
     ChannelListener,
 )
-from appliance.calls.technology import TechnologyRegistry, TrunkUnavailable
+from appliance.calls.technology import RecallHandler, TechnologyRegistry, TrunkUnavailable
 from appliance.media.engine import ChannelHandle, MediaError
 from appliance.media.prompts import Prompt
 from appliance.runtime.service import Component, Service
@@ -130,10 +130,12 @@ class AnalogLegs:
 
     def __init__(self, switch: AnalogSwitch, prompts: PromptLookup | None = None,
                  on_inbound: Callable[[AnalogLeg], None] | None = None,
-                 forward: Callable[[AnalogCallEvent], None] | None = None) -> None:
+                 forward: Callable[[AnalogCallEvent], None] | None = None,
+                 on_recall: RecallHandler | None = None) -> None:
         self.switch = switch
         self.prompts = prompts
         self.on_inbound = on_inbound
+        self.on_recall = on_recall
         self.forward = forward
         self.legs: dict[str, AnalogLeg] = {}
         switch.on_event = self.on_event
@@ -241,6 +243,13 @@ class AnalogLegs:
         if self.forward is not None:
             self.forward(event)
 
+    def recall(self, port: str, action: str, destination: str = "") -> str:
+        """A hook flash (and what follows it) on a phone in a core call, for the core."""
+        leg = self.legs.get(port)
+        if leg is None or self.on_recall is None:
+            return ""
+        return self.on_recall(leg, action, destination)
+
     def on_digit(self, port: str, digit: str) -> None:
         leg = self.legs.get(port)
         if leg is not None:
@@ -308,7 +317,8 @@ class AnalogCallsComponent(Component):
     async def start(self, service: Service) -> None:
         switch = self._ports.switch
         assert switch is not None, "the ports component starts first"
-        self.legs = AnalogLegs(switch, self._registry.prompt, on_inbound=self._registry.inbound)
+        self.legs = AnalogLegs(switch, self._registry.prompt, on_inbound=self._registry.inbound,
+                               on_recall=self._registry.recall)
         for phone in switch.fxs():
             phone.feature_handler = self._registry.feature
         self._registry.register(self.legs)

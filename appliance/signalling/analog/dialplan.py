@@ -27,6 +27,13 @@ class DialRule:
     target: str  # "ext" (an FXS extension), a port name, "trunk" (any FXO), "feature:<name>"
     strip: int = 0  # leading digits (an access code) not sent to the trunk
 
+    def destination(self, digits: str) -> str:
+        """What ``digits`` dialled by this rule reach, as the call core names it: an
+        extension, ``external:NUMBER`` (access code stripped) or a port name."""
+        if self.target == "trunk":
+            return f"external:{digits[self.strip:]}"
+        return digits if self.target == "ext" else self.target
+
 
 def _compile(pattern: str) -> list[str]:
     """Pattern as a list of single-digit character classes; '.'/'!' as markers."""

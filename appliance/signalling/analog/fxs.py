@@ -26,6 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from appliance.calls.technology import (
+    RECALL_CONNECTED,
+    RECALL_DIAL,
+    RECALL_DIALTONE,
+    RECALL_FLASH,
+    RECALL_HANGUP,
+)
 from appliance.media.engine import MediaEngine
 from appliance.runtime.clock import Clock
 from appliance.signalling.analog.callerid import CallerId
@@ -105,6 +112,7 @@ class FxsChannel(AnalogChannel):
         self.plan = self.settings.plan()
         self.switch: AnalogSwitch | None = None
         self.feature_handler: FeatureHandler | None = None
+        self.recall = False  # a flash put the call core's call on hold (register recall)
         self.state = FxsState.IDLE
         self.engine.enable_dtmf(self.handle, False)  # on hook: nothing to listen for yet
         self.digits = ""
@@ -207,6 +215,7 @@ class FxsChannel(AnalogChannel):
             self.stop_audio()
             return
         was = self.state
+        recall, self.recall = self.recall, False
         self._cancel_all_timers()
         self.stop_audio()
         self.port.ring(False)
@@ -224,11 +233,33 @@ class FxsChannel(AnalogChannel):
         self.disconnect()
         self.digits = ""
         self._set_state(FxsState.IDLE, "on-hook")
+        if recall and self.switch is not None:  # after a flash: hand the caller over
+            self.switch.recall(self, RECALL_HANGUP)
         self._emit("onhook")
 
     def _flash(self) -> None:
+        if self.switch is not None and self.held is None and (
+                self.recall or self.state is FxsState.CONNECTED):
+            answer = self.switch.recall(self, RECALL_FLASH)  # the call core's call?
+            if answer == RECALL_DIALTONE:
+                self.recall = True
+                self._cancel_all_timers()
+                self.stop_audio()
+                self._give_dial_tone("flash: caller held, consultation")
+                return
+            if answer == RECALL_CONNECTED:
+                self.recall = False
+                self._cancel_all_timers()
+                self.stop_audio()
+                self._set_state(FxsState.CONNECTED, "flash: back to the caller")
+                return
         if self.state is FxsState.CONNECTED and self.held is None and self.switch is not None:
-            self.held = self.switch.hold(self)
+            held = self.switch.hold(self)
+            if held is None:
+                log.info("port %s: flash ignored: nobody to hold", self.name,
+                         extra={"port": self.name})
+                return
+            self.held = held
             self._give_dial_tone("flash: consultation")
             return
         if self.held is not None and self.switch is not None and self.state in (
@@ -306,6 +337,12 @@ class FxsChannel(AnalogChannel):
         self._emit("dialled", digits=digits, detail={"target": rule.target})
         if self.switch is None:
             self._fail("reorder", "no switch to route the call")
+            return
+        if self.recall:  # keyed after a flash: the core consults that number
+            if self.switch.recall(self, RECALL_DIAL, rule.destination(digits)):
+                self._set_state(FxsState.CONNECTED, f"consulting {digits}")
+            else:
+                self._fail("reorder", f"consultation of {digits} refused")
             return
         self.switch.place(self, digits, rule)
 

@@ -197,7 +197,16 @@ class AnalogSwitch:
         self._clear(channel)
 
     # -- hold, retrieve, transfer (hook-flash consultation) -----------------------------
+    def recall(self, channel: FxsChannel, action: str, destination: str = "") -> str:
+        """A hook flash on a phone whose call the call core holds (an agent's queue call):
+        the core decides (RECALL_* of appliance.calls.technology); '' when it is not the
+        core's call, and this switch's own hold/retrieve/transfer below apply."""
+        if self.legs is None:
+            return ""
+        return self.legs.recall(channel.name, action, destination)
+
     def hold(self, channel: FxsChannel) -> AnalogChannel | None:
+        """Hold ``channel``'s switch partner (None: it has none here)."""
         other = self.partner.pop(channel.name, None)
         if other is None:
             return None

@@ -11,6 +11,7 @@ from appliance.calls.channel import CAUSE_NORMAL_CLEARING, CAUSE_USER_BUSY, Chan
 from appliance.media.prompts import Prompt
 from appliance.signalling.analog.callerid import CallerId
 from appliance.signalling.analog.calls import AnalogLeg, AnalogLegs
+from appliance.signalling.analog.dialplan import DialRule
 from appliance.signalling.analog.fxo import FxoSettings, FxoState
 from appliance.signalling.analog.fxs import FxsSettings, FxsState
 from hil.sim.analog_rig import AnalogRig
@@ -111,3 +112,38 @@ def test_originate_to_a_busy_phone_reports_user_busy_after_returning(rig: Analog
     assert rec.seen == [("hangup", str(CAUSE_USER_BUSY))]
     with pytest.raises(ValueError, match="no FXS phone"):
         legs.originate("fxs:nobody", "", rec)
+
+
+def test_a_flash_on_a_phone_in_a_core_call_goes_to_the_core_with_what_follows(
+        rig: AnalogRig) -> None:
+    """Register recall: the flash, the number keyed after it and the on-hook reach the
+    core (on_recall); its answer picks the phone's tone. Unanswered, a flash is ignored."""
+    fxs, phone = rig.add_phone("desk1", FxsSettings(country="CN", extension="201",
+                                                     dial_plan=(DialRule("202", "ext"),)))
+    asked: list[tuple[str, str, str]] = []
+    answers = {"flash": "dialtone", "dial": "connected", "hangup": ""}
+    legs = AnalogLegs(rig.switch, on_recall=lambda leg, action, destination: (
+        asked.append((leg.name, action, destination)) or answers[action]))
+    leg = legs.originate("201", "0301", Recorder())
+    rig.run_until(lambda: fxs.state is FxsState.RINGING, timeout_s=2)
+    phone.lift()
+    rig.run_until(lambda: fxs.state is FxsState.CONNECTED, timeout_s=2)
+
+    phone.flash()
+    rig.run_until(lambda: fxs.state is FxsState.DIALTONE, timeout_s=2)
+    phone.dial_dtmf("202")
+    rig.run_until(lambda: fxs.state is FxsState.CONNECTED, timeout_s=5)
+    assert asked == [("desk1", "flash", ""), ("desk1", "dial", "202")]
+    phone.hang_up()
+    rig.run_until(lambda: fxs.state is FxsState.IDLE, timeout_s=2)
+    assert asked[-1] == ("desk1", "hangup", "")
+    assert leg.hung_up
+
+    answers["flash"] = ""  # a core call nobody can hold: the flash changes nothing
+    legs.originate("201", "0301", Recorder())
+    rig.run_until(lambda: fxs.state is FxsState.RINGING, timeout_s=2)
+    phone.lift()
+    rig.run_until(lambda: fxs.state is FxsState.CONNECTED, timeout_s=2)
+    phone.flash()
+    rig.run(1.0)
+    assert fxs.state is FxsState.CONNECTED
