@@ -22,7 +22,7 @@ from appliance.calls.center import CallCenter
 from appliance.calls.channel import CAUSE_NO_CIRCUIT_AVAILABLE, Channel
 from appliance.calls.model import Call, CallError
 from appliance.calls.monitor import MODES, MonitorError, Monitors
-from appliance.calls.originate import ClickToDial
+from appliance.calls.originate import ClickToDial, PhoneCall
 from appliance.calls.outbound import OutboundRoute
 from appliance.calls.recovery import recover_interrupted_calls
 from appliance.calls.technology import TechnologyRegistry
@@ -130,6 +130,7 @@ class CallCenterComponent(Component):
         self.technologies.on_inbound = self._inbound
         self.technologies.on_feature = self._feature
         self.technologies.on_recall = self.center.acd.recall  # hook flash on an agent's phone
+        self.technologies.on_dialled = self._dialled
         self.center.register(service.control)
         for method, handler, needs in (
             ("calls.list", self._calls_list, "calls.read"),
@@ -165,6 +166,19 @@ class CallCenterComponent(Component):
         assert self.center is not None
         self.center.incoming(leg)
 
+    def _dialled(self, phone: Channel, destination: str) -> None:
+        """A number keyed on one of our phones: an outbound call of the call model, under
+        the agent logged in at that phone (if any)."""
+        if self.draining:
+            phone.hangup(CAUSE_NO_CIRCUIT_AVAILABLE)  # power is going
+            return
+        assert self.center is not None
+        acd = self.center.acd
+        agent = next((a for a in acd.agents.values()
+                      if a.logged_in and a.active_device == phone.name), None)
+        PhoneCall(self.center.calls, phone, destination, destination.removeprefix("external:"),
+                  agent=agent.id if agent else "", agent_name=agent.name if agent else "")
+
     def _feature(self, device: str, digits: str) -> bool:
         assert self.center is not None
         return self.center.feature_code(device, digits).ok
@@ -173,6 +187,7 @@ class CallCenterComponent(Component):
         self.technologies.on_inbound = None
         self.technologies.on_feature = None
         self.technologies.on_recall = None
+        self.technologies.on_dialled = None
         if self.center is not None:
             self.center.flush()
         if self.writer is not None:

@@ -42,6 +42,8 @@ log = logging.getLogger("appliance.calls")
 PromptLookup = Callable[[str], Prompt | None]
 InboundHandler = Callable[[Channel], None]
 FeatureHandler = Callable[[str, str], bool]
+# a number keyed on a phone of ours: (the phone's leg, the destination to originate)
+DialledHandler = Callable[[Channel, str], None]
 # register recall on a phone in a call: (leg, action, destination) -> what the phone does next
 RecallHandler = Callable[[Channel, str, str], str]
 RECALL_FLASH, RECALL_DIAL, RECALL_HANGUP = "flash", "dial", "hangup"  # the actions
@@ -102,6 +104,7 @@ class TechnologyRegistry:
         self.on_inbound: InboundHandler | None = None
         self.on_feature: FeatureHandler | None = None
         self.on_recall: RecallHandler | None = None
+        self.on_dialled: DialledHandler | None = None
 
     def register(self, technology: Technology) -> None:
         if technology.name in self._technologies:
@@ -164,6 +167,15 @@ class TechnologyRegistry:
     def feature(self, device: str, digits: str) -> bool:
         """Feature-code digits keyed on ``device``; False if nothing took them."""
         return self.on_feature is not None and self.on_feature(device, digits)
+
+    def dialled(self, leg: Channel, destination: str) -> None:
+        """A number keyed on one of our phones: ``leg`` is the phone, off-hook, and
+        ``destination`` what to originate (an extension or ``external:NUMBER``);
+        released with Q.850 41 if no call core is attached."""
+        if self.on_dialled is None:
+            leg.hangup(CAUSE_TEMPORARY_FAILURE)
+            return
+        self.on_dialled(leg, destination)
 
     def recall(self, leg: Channel, action: str, destination: str = "") -> str:
         """A register recall on the phone of ``leg`` during a call: ``flash``, ``dial``

@@ -35,7 +35,12 @@ from appliance.calls.channel import (
     Channel,
     ChannelListener,
 )
-from appliance.calls.technology import RecallHandler, TechnologyRegistry, TrunkUnavailable
+from appliance.calls.technology import (
+    DialledHandler,
+    RecallHandler,
+    TechnologyRegistry,
+    TrunkUnavailable,
+)
 from appliance.media.engine import ChannelHandle, MediaError
 from appliance.media.prompts import Prompt
 from appliance.runtime.service import Component, Service
@@ -65,6 +70,8 @@ class AnalogLeg(Channel):
     def answer(self) -> None:
         if isinstance(self.port, FxoChannel) and self.port.state is FxoState.ALERTING:
             self.port.answer_now()
+        elif isinstance(self.port, FxsChannel) and self.port.state is FxsState.CALLING:
+            self.port.far_answered()  # the number this phone dialled answered
 
     def play(self, prompt: str, *, loop: bool = False) -> None:
         engine = self.port.engine
@@ -131,11 +138,13 @@ class AnalogLegs:
     def __init__(self, switch: AnalogSwitch, prompts: PromptLookup | None = None,
                  on_inbound: Callable[[AnalogLeg], None] | None = None,
                  forward: Callable[[AnalogCallEvent], None] | None = None,
-                 on_recall: RecallHandler | None = None) -> None:
+                 on_recall: RecallHandler | None = None,
+                 on_dialled: DialledHandler | None = None) -> None:
         self.switch = switch
         self.prompts = prompts
         self.on_inbound = on_inbound
         self.on_recall = on_recall
+        self.on_dialled = on_dialled
         self.forward = forward
         self.legs: dict[str, AnalogLeg] = {}
         switch.on_event = self.on_event
@@ -243,6 +252,17 @@ class AnalogLegs:
         if self.forward is not None:
             self.forward(event)
 
+    def dialled(self, phone: FxsChannel, destination: str) -> bool:
+        """A number keyed on ``phone`` (``destination`` as the core names it: an extension
+        or ``external:NUMBER``), handed to the call core as a new call from the phone;
+        False when no core is attached (the switch then connects it itself)."""
+        if self.on_dialled is None:
+            return False
+        leg = self._track(AnalogLeg(phone, self.prompts, caller=phone.extension,
+                                    dnis=phone.extension))
+        self.on_dialled(leg, destination)
+        return True
+
     def recall(self, port: str, action: str, destination: str = "") -> str:
         """A hook flash (and what follows it) on a phone in a core call, for the core."""
         leg = self.legs.get(port)
@@ -318,7 +338,8 @@ class AnalogCallsComponent(Component):
         switch = self._ports.switch
         assert switch is not None, "the ports component starts first"
         self.legs = AnalogLegs(switch, self._registry.prompt, on_inbound=self._registry.inbound,
-                               on_recall=self._registry.recall)
+                               on_recall=self._registry.recall,
+                               on_dialled=self._registry.dialled)
         for phone in switch.fxs():
             phone.feature_handler = self._registry.feature
         self._registry.register(self.legs)

@@ -357,11 +357,15 @@ class FxsChannel(AnalogChannel):
         if self.state is FxsState.CALLING:
             self.play_tone("ringback", self.profile.ringback_tone)
 
-    def far_answered(self, other: AnalogChannel) -> None:
+    def far_answered(self, other: AnalogChannel | None = None) -> None:
+        """The party this phone called answered; ``other`` None: the call core bridges
+        the audio (a call placed through the core)."""
         if self.state is FxsState.CALLING:
-            self.connect(other)
-            self._set_state(FxsState.CONNECTED, f"connected to {other.name}")
-            self._emit("connected", detail={"peer": other.name})
+            if other is not None:
+                self.connect(other)
+            peer = other.name if other is not None else "the called party"
+            self._set_state(FxsState.CONNECTED, f"connected to {peer}")
+            self._emit("connected", detail={"peer": peer})
 
     def far_failed(self, reason: str) -> None:
         if self.state is FxsState.CALLING:

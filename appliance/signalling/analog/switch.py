@@ -133,6 +133,11 @@ class AnalogSwitch:
 
     # -- calls placed from a phone ------------------------------------------------------
     def place(self, origin: FxsChannel, digits: str, rule: DialRule) -> None:
+        """A number keyed on ``origin``: a call of the call core when one is attached
+        (CDR, ``calls list``, recording, the outbound route's trunks); else, on a rig
+        without a core, connected here."""
+        if self.legs is not None and self.legs.dialled(origin, rule.destination(digits)):
+            return
         if rule.target == "trunk":
             number = digits[rule.strip:] if rule.strip else digits
             line = next((c for c in self.fxo() if c.state is FxoState.IDLE), None)
