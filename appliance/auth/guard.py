@@ -91,8 +91,13 @@ class AccountGuard:
     def __call__(self, peer: Peer) -> Principal:
         if peer.is_owner:
             return admin(peer)
+        return self.account(peer.user, peer)
+
+    def account(self, name: str, peer: Peer) -> Principal:
+        """Account ``name``'s principal on this connection (nobody if it has none, or it is
+        locked or disabled): for a Unix user of that name, or a console acting as it."""
         try:
-            account = self._account(peer.user)
+            account = self._account(name)
         except (sqlite3.Error, ValueError):  # unreadable, or a role this code does not know
             return nobody(peer)
         if account is None or not account.active:

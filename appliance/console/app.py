@@ -157,6 +157,7 @@ class Console:
             time.sleep(1.0)  # slows password guessing on the serial line (SEC-4)
             return
         record(self.db, "console.login", target=name, origin="console", actor=name)
+        self.source.act_as = self.user.name  # the daemons enforce this account's role too
         self.frame.body = self.listbox
         self.show("overview")
 

@@ -62,6 +62,9 @@ class DataSource:
         self.journal_reader = journal_reader
         self.span_detail: str | None = None  # span whose channels are polled (spans.show)
         self.want_history = False
+        # the account logged in at the console: the daemons authorise and audit every
+        # request as it (ControlServer "as"), not as the console process's Unix user
+        self.act_as = ""
         self.want_journal = False
         self._snapshot = Snapshot(DaemonView("telephonyd"), DaemonView("powerd"))
         self._lock = threading.Lock()
@@ -77,13 +80,14 @@ class DataSource:
 
     def call(self, daemon: Daemon, method: str, **params: Any) -> Any:
         """One action; raises ControlError (codes of docs/control-protocol.md)."""
-        return asyncio.run(call_once(self.sockets[daemon], method, self.timeout, **params))
+        return asyncio.run(call_once(self.sockets[daemon], method, self.timeout,
+                                     act_as=self.act_as, **params))
 
     async def _poll_daemon(
         self, name: Daemon, methods: list[tuple[str, dict[str, Any]]]
     ) -> DaemonView:
         view = DaemonView(name, at=time.time())
-        client = ControlClient(self.sockets[name], self.timeout)
+        client = ControlClient(self.sockets[name], self.timeout, self.act_as)
         try:
             await client.connect()
             for method, params in methods:

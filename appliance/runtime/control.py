@@ -76,6 +76,7 @@ def _bounded_int(text: str) -> int:
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 # (principal, method, params, outcome) for every state change and every forbidden request
 Auditor = Callable[[Principal, str, dict[str, Any], str], None]
+AccountLookup = Callable[[str, Peer], Principal]  # account name, peer -> its principal
 
 
 def is_read(needs: str) -> bool:
@@ -107,10 +108,13 @@ class ControlServer:
     """Serves registered methods and event subscriptions on a UNIX socket."""
 
     def __init__(self, path: str, bus: EventBus, *, guard: Guard = owner_guard,
-                 auditor: Auditor | None = None, socket_group: str = "") -> None:
+                 auditor: Auditor | None = None, socket_group: str = "",
+                 accounts: AccountLookup | None = None) -> None:
         self.path = path
         self.bus = bus
         self.guard = guard
+        # an appliance account by name, for a request that acts as it ("as"): the console
+        self.accounts = accounts
         self.auditor = auditor
         self.socket_group = socket_group
         self._methods: dict[str, tuple[Handler, str]] = {}
@@ -379,6 +383,11 @@ class ControlServer:
                           "message": f"'id' must be an integer or a string of at most {MAX_ID} "
                                      "characters"},
             }
+        if "as" in request:
+            principal, refusal = await self._acting_as(request["as"], principal)
+            if refusal:
+                return request_id, {"id": request_id,
+                                    "error": {"code": "forbidden", "message": refusal}}
         method = request.get("method")
         params = request.get("params", {})
         if not isinstance(method, str):
@@ -442,6 +451,21 @@ class ControlServer:
             result = mask_customer_data(result)
         return request_id, {"id": request_id, "result": result}
 
+    async def _acting_as(self, name: Any, principal: Principal) -> tuple[Principal, str]:
+        """A request's ``as``: the appliance's own processes (root, the daemons' user) may
+        act as an account, with that account's permissions only, never more; the field
+        engineer's console does, so that the daemon itself enforces and audits the role
+        of whoever logged in there (SEC-2). Anyone else asking is refused."""
+        if not isinstance(name, str) or not 0 < len(name) <= MAX_ID:
+            return principal, "'as' must be an account name"
+        if not principal.peer.is_owner or self.accounts is None:
+            return principal, (f"Unix user {principal.name!r} may not act as another account; "
+                               "only the appliance's own processes (the console) may")
+        account = await asyncio.to_thread(self.accounts, name, principal.peer)
+        if not account.role:
+            return principal, f"no active appliance account {name!r} to act as"
+        return account, ""
+
     def _forbidden(self, request_id: Any, principal: Principal, method: str,
                    params: dict[str, Any]) -> dict[str, Any]:
         needs = self.needs(method)
@@ -470,9 +494,10 @@ class ControlServer:
 class ControlClient:
     """A client for one daemon's control socket (used by appliancectl, the console, tests)."""
 
-    def __init__(self, path: str, timeout: float = 5.0) -> None:
+    def __init__(self, path: str, timeout: float = 5.0, act_as: str = "") -> None:
         self.path = path
         self.timeout = timeout
+        self.act_as = act_as  # every request acts as this account (ControlServer._acting_as)
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._next_id = 0
@@ -526,8 +551,11 @@ class ControlClient:
         assert self._writer is not None
         self._next_id += 1
         request_id = self._next_id
+        request: dict[str, Any] = {"id": request_id, "method": method, "params": params}
+        if self.act_as:
+            request["as"] = self.act_as
         try:
-            self._writer.write(_encode({"id": request_id, "method": method, "params": params}))
+            self._writer.write(_encode(request))
             await self._writer.drain()
         except ConnectionError:
             pass  # the server closed on us; it may have said why ("busy"): read that below
@@ -563,7 +591,8 @@ class ControlClient:
                 yield message
 
 
-async def call_once(socket_path: str, method: str, /, timeout: float = 5.0, **params: Any) -> Any:
-    """Connect, make one call, close."""
-    async with ControlClient(socket_path, timeout) as client:
+async def call_once(socket_path: str, method: str, /, timeout: float = 5.0, act_as: str = "",
+                    **params: Any) -> Any:
+    """Connect, make one call (as account ``act_as`` if given), close."""
+    async with ControlClient(socket_path, timeout, act_as) as client:
         return await client.call(method, **params)

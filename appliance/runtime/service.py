@@ -105,10 +105,11 @@ class Service:
         self.clock: Clock = clock or RealClock()
         self.bus = EventBus(self.clock.time)
         self.components = list(components)
+        guard = AccountGuard(config.paths.database_path)
         self.control = ControlServer(
             config.control_socket(name), self.bus,
-            guard=AccountGuard(config.paths.database_path), auditor=self.audit_request,
-            socket_group=config.paths.socket_group,
+            guard=guard, auditor=self.audit_request,
+            socket_group=config.paths.socket_group, accounts=guard.account,
         )
         self.db: sqlite_utils.Database | None = None
         # appended rows (audit, service events, call records) commit here, off the loop

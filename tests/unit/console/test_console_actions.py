@@ -11,6 +11,7 @@ import pytest
 from console_fixtures import FixtureDaemons, running_fixtures
 
 from appliance.auth import UserStore
+from appliance.auth.guard import AccountGuard
 from appliance.console.app import Console
 from appliance.console.source import DataSource
 from appliance.store import open_database
@@ -26,6 +27,9 @@ class Bench:
         for name, role in users.items():
             store.add(name, role, PASSWORD)
         self.daemons = daemons
+        # the daemons authorise what the console asks as the account logged in there
+        accounts = AccountGuard(str(tmp_path / "a.db")).account
+        daemons.telephonyd.accounts = daemons.powerd.accounts = accounts
         self.source = DataSource({d: str(tmp_path / "run" / f"{d}.sock")
                                   for d in ("telephonyd", "powerd")}, timeout=0.5)
         marker = tmp_path / "restarted"

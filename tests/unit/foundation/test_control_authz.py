@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import pwd
 from pathlib import Path
 from typing import Any
@@ -222,3 +223,51 @@ def test_the_account_is_looked_up_once_per_uid_not_once_per_connection(tmp_path:
 
     asyncio.run(scenario())
     assert len(lookups) == 1
+
+
+def test_the_console_acts_as_its_logged_in_account_and_only_the_owner_may(
+        tmp_path: Path) -> None:
+    """``as`` (the console's login): the daemon enforces and audits that account's role,
+    never more than it; a process that is not the appliance's own may not ask."""
+    db = open_database(str(tmp_path / "a.db"))
+    UserStore(db, scrypt_n=1 << 10).add("vic", "viewer", "viewer-password-1")
+    guard = AccountGuard(str(tmp_path / "a.db"))
+    audited: Audited = []
+
+    async def scenario() -> None:
+        control = server(tmp_path, guard, audited)
+        control.accounts = guard.account
+        await control.start()
+        async with ControlClient(control.path, act_as="vic") as console:  # we are the owner
+            listed = await console.call("calls.list")
+            assert listed["calls"][0]["caller"] == "***"  # vic has no customer.read
+            with pytest.raises(ControlError) as refused:
+                await console.call("calls.hangup", call_id="c-1")
+            assert refused.value.code == "forbidden" and "vic (viewer)" in refused.value.message
+        async with ControlClient(control.path, act_as="nobody-here") as console:
+            with pytest.raises(ControlError, match="no active appliance account"):
+                await console.call("calls.list")
+        async with ControlClient(control.path) as owner:  # without 'as': the owner, admin
+            assert (await owner.call("calls.hangup", call_id="c-1")) == {"hung_up": "c-1"}
+        await control.stop()
+
+    asyncio.run(scenario())
+    assert [(who, method, outcome) for who, method, _params, outcome in audited] == [
+        ("vic", "calls.hangup", "forbidden: needs calls.control"),
+        (pwd.getpwuid(os.getuid()).pw_name, "calls.hangup", "ok")]
+
+
+def test_a_user_who_is_not_the_owner_may_not_act_as_an_account(tmp_path: Path) -> None:
+    async def scenario() -> str:
+        control = ControlServer(str(tmp_path / "d.sock"), EventBus(lambda: 0.0),
+                                guard=as_role("engineer"),
+                                accounts=lambda name, peer: Principal(
+                                    name, "admin", permissions_of("admin"), peer))
+        stranger = Peer(1, 4_000_123, 4_000_123)  # as SO_PEERCRED would report another user
+        principal = Principal("eve", "engineer", permissions_of("engineer"), stranger)
+        _id, reply = await control._answer(
+            json.dumps({"id": 1, "method": "ping", "as": "admin"}).encode(), principal)
+        assert isinstance(reply, dict)
+        return str(reply["error"]["message"])
+
+    assert "may not act as another account" in asyncio.run(scenario())
