@@ -72,7 +72,7 @@ class RecordingComponent(Component):
         register_recording_methods(
             service.control, self.recorder, self._call_lookup, self._channel_lookup, engine
         )
-        register_live_method(service.control, service.db, service.clock.time,
+        register_live_method(service.control, config.paths.database_path, service.clock.time,
                              self._center.technologies.circuits, self._media.frame_status)
         self._register_codes(config.recording)
         self._unlisten.append(self._forget_codes)

@@ -10,11 +10,13 @@ CDR is written) as a mapping trunk -> channel -> busy.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from appliance.stats.periods import HORIZON_S, Db, connection
+from appliance.store.db import connect
 
 _LEFT = ("CONNECT", "ABANDON", "EXITWITHTIMEOUT", "EXITWITHKEY", "EXITEMPTY", "OVERFLOW")
 # agent state after each event (ACD-3); RONA is followed by the ACD's own PAUSE event
@@ -103,14 +105,24 @@ def _agent_queues(conn: Any, since: float, now: float) -> dict[str, set[str]]:
     return out
 
 
-def register_live_method(server: Any, db: Db, clock_time: Callable[[], float],
+def register_live_method(server: Any, database_path: str, clock_time: Callable[[], float],
                          trunk_channels: Callable[[], Mapping[str, Mapping[str, bool]]],
                          media: Callable[[], dict[str, Any]]) -> None:
     """Add ``stats.live`` to a control server (appliance.runtime.control.ControlServer);
-    ``media`` gives the media engine's frame counters (lost audio is live news too)."""
+    ``media`` gives the media engine's frame counters (lost audio is live news too). The
+    daemon's live state is read on the loop; ``queue_log`` is read in a worker thread
+    over a read-only connection of its own, so a long query never delays a media tick."""
+
+    def read(now: float, trunks: Mapping[str, Mapping[str, bool]]) -> dict[str, Any]:
+        conn = connect(database_path, readonly=True)
+        try:
+            return snapshot(conn, now, trunk_channels=trunks).as_dict()
+        finally:
+            conn.close()
 
     async def live(params: dict[str, Any]) -> dict[str, Any]:
-        snap = snapshot(db, clock_time(), trunk_channels=trunk_channels()).as_dict()
-        return {**snap, "media": media()}
+        frames = media()
+        snap = await asyncio.to_thread(read, clock_time(), trunk_channels())
+        return {**snap, "media": frames}
 
     server.register("stats.live", live, needs="queues.read")

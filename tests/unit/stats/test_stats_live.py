@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from statslog import EventLog, schema_database
 
+import appliance.stats.live as live_module
 from appliance.stats.live import register_live_method, snapshot
 
 T0 = 1_767_225_600.0
@@ -42,15 +44,24 @@ def test_snapshot_from_the_event_log(log: EventLog) -> None:
         "a1": ("wrap-up", 55.0), "a2": ("talking", 45.0), "a3": ("idle", 100.0)}
 
 
-def test_live_method_on_a_control_server(log: EventLog) -> None:
+def test_live_method_on_a_control_server(log: EventLog, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     methods: dict[str, Any] = {}
+    threads: list[str] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return snapshot(*args, **kwargs)
+
+    monkeypatch.setattr(live_module, "snapshot", spy)
 
     class Server:
         def register(self, name: str, handler: Any, *, needs: str) -> None:
             methods[name] = handler
 
-    register_live_method(Server(), log.db, lambda: T0 + 100, lambda: {},
+    register_live_method(Server(), str(tmp_path / "a.db"), lambda: T0 + 100, lambda: {},
                          lambda: {"missing_frames": 3, "slips": 1})
     answer = asyncio.run(methods["stats.live"]({}))
     assert answer["queues"]["sales"]["waiting"] == 2
     assert answer["media"] == {"missing_frames": 3, "slips": 1}
+    assert threads and threads[0] != threading.main_thread().name  # off the event loop
