@@ -42,3 +42,14 @@ def ada_with_a_customer(box: Appliance, caller: str, channel: int = 1) -> tuple[
     box.ctl("agents", "login", "1001", "fxs1")
     call = talking_to(box, "1001", caller, channel=channel)
     return call, str(box.live_call(caller)["call_id"])
+
+
+def caller_hears(box: Appliance, call: int, hz: int) -> float:
+    """The share of the last second the E1 caller heard that is a tone of ``hz``."""
+    return float(box.sim("e1a", "heard", call=call, seconds=1.0, hz=hz)["share"])
+
+
+def port_state(box: Appliance, name: str) -> str:
+    """``ports list`` state of port ``name``."""
+    return str(next(p for p in box.ctl_json("ports", "list")["ports"]
+                    if p["name"] == name)["state"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from acd_traffic import ada_with_a_customer, agent
+from acd_traffic import ada_with_a_customer, agent, caller_hears
 from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
@@ -20,8 +20,6 @@ AGENT_HZ = 700  # the agent's voice
 COLLEAGUE_HZ = 1500  # 202's voice, told apart by frequency
 
 
-def caller_hears(box: Appliance, call: int, hz: int) -> float:
-    return float(box.sim("e1a", "heard", call=call, seconds=1.0, hz=hz)["share"])
 
 
 def caller_stops_hearing(box: Appliance, call: int, hz: int, what: str) -> None:

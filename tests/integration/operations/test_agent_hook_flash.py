@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from acd_traffic import ada_with_a_customer, agent
+from acd_traffic import ada_with_a_customer, agent, caller_hears, port_state
 from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
@@ -22,13 +22,8 @@ AGENT_HZ = 700
 COLLEAGUE_HZ = 1500
 
 
-def caller_hears(box: Appliance, call: int, hz: int) -> float:
-    return float(box.sim("e1a", "heard", call=call, seconds=1.0, hz=hz)["share"])
 
 
-def port_state(box: Appliance, name: str) -> str:
-    return str(next(p for p in box.ctl_json("ports", "list")["ports"]
-                    if p["name"] == name)["state"])
 
 
 def ring_202(box: Appliance) -> None:

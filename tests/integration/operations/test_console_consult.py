@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from acd_traffic import ada_with_a_customer, agent
+from acd_traffic import ada_with_a_customer, agent, caller_hears, port_state
 from console_terminal import Terminal
 from operations_rig import Appliance, until
 
@@ -20,8 +20,6 @@ AGENT_HZ = 700
 COLLEAGUE_HZ = 1500
 
 
-def caller_hears(box: Appliance, call: int, hz: int) -> float:
-    return float(box.sim("e1a", "heard", call=call, seconds=1.0, hz=hz)["share"])
 
 
 def consult_202(box: Appliance, console: Terminal) -> None:
@@ -53,8 +51,7 @@ def test_consult_back_three_way_and_hand_over_from_the_calls_screen(
     console.wait_for("agent 1001: consultation ended, caller back")
     until(lambda: box.live_call(CALLER)["state"] == "talking", what="the caller back")
     box.sim("phone2", "hangup")  # 202 puts the receiver down
-    until(lambda: next(p for p in box.ctl_json("ports", "list")["ports"]
-                       if p["name"] == "fxs2")["state"] == "idle", what="202's port idle")
+    until(lambda: port_state(box, "fxs2") == "idle", what="202's port idle")
 
     consult_202(box, console)
     box.sim("phone2", "talk", hz=COLLEAGUE_HZ)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from acd_traffic import ada_with_a_customer, agent
+from acd_traffic import ada_with_a_customer, agent, port_state
 from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
@@ -23,10 +23,6 @@ def cdr(appliance: Appliance, call_id: str) -> dict[str, Any]:
     (row,) = until(lambda: appliance.rows("SELECT * FROM cdr WHERE call_id = ?", call_id),
                    timeout=30, what=f"the CDR of {call_id}")
     return row
-
-
-def port(appliance: Appliance, name: str) -> dict[str, Any]:
-    return next(p for p in appliance.ctl_json("ports", "list")["ports"] if p["name"] == name)
 
 
 def test_click_to_dial_goes_out_on_the_span_then_on_a_line_when_the_span_is_down(
@@ -46,7 +42,7 @@ def test_click_to_dial_goes_out_on_the_span_then_on_a_line_when_the_span_is_down
     record = cdr(appliance, placed["call_id"])
     assert (record["caller"], record["callee"], record["trunk"]) == ("201", CUSTOMER, "e1a")
 
-    until(lambda: port(appliance, "fxs1")["state"] == "idle",
+    until(lambda: port_state(appliance, "fxs1") == "idle",
           what="Ada's phone back on hook")  # else the next click-to-dial finds it busy
     appliance.sim("e1a", "fault", los=True)  # the span loses its signal
     until(lambda: next(s for s in appliance.ctl_json("spans", "list")["spans"]

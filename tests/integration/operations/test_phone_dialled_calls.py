@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from acd_traffic import port_state
 from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
@@ -25,9 +26,6 @@ def cdr(appliance: Appliance, callee: str) -> dict[str, Any]:
     return row
 
 
-def port_state(appliance: Appliance, name: str) -> str:
-    return str(next(p for p in appliance.ctl_json("ports", "list")["ports"]
-                    if p["name"] == name)["state"])
 
 
 def test_an_agent_dials_out_on_the_span_and_a_phone_calls_an_extension(
