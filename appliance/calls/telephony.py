@@ -47,7 +47,8 @@ class EngineBridge:
     def remove(self, channel: Channel) -> None:
         if channel in self._channels:
             self._channels.remove(channel)
-            self._engine.unbridge(media_handle(channel))
+            if channel.media is not None:  # a leg already released has no audio left
+                self._engine.unbridge(channel.media)
             self._rebuild()
 
     def destroy(self) -> None:
@@ -55,7 +56,8 @@ class EngineBridge:
             self.remove(channel)
 
     def _rebuild(self) -> None:
-        handles = [media_handle(c) for c in self._channels]
+        # legs released meanwhile (a span lost with its calls) have no audio to join
+        handles = [c.media for c in self._channels if c.media is not None]
         if len(handles) < 2:
             return
         for handle in handles:
