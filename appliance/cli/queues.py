@@ -37,12 +37,13 @@ def wait_text(seconds: Any) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
-def _valid(text: str, path: str) -> bool:
+def _problems(text: str, path: str) -> str:
+    """Why ``text`` is not a valid configuration ('' if it is)."""
     try:
         load_config_text(text, path)
-    except ConfigErrors:
-        return False
-    return True
+    except ConfigErrors as exc:
+        return str(exc)
+    return ""
 
 
 def edit_acd(
@@ -78,8 +79,9 @@ def edit_acd(
             text = "\n".join(f"{'.'.join(map(str, p.path))}: {p.message}" for p in problems)
             raise CliError(f"refused, {path} unchanged:\n{text}", EXIT_REFUSED)
         after = render_toml(tree)
-        if _valid(before, path) and not _valid(after, path):
-            raise CliError(f"refused: the change would make {path} invalid", EXIT_REFUSED)
+        if not _problems(before, path) and (why := _problems(after, path)):
+            raise CliError(f"refused, {path} unchanged: the change would make it invalid:\n"
+                           f"{why}", EXIT_REFUSED)
         shutil.copy2(path, path + ".bak")
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".appliance-", suffix=".toml")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -79,6 +79,9 @@ def test_a_queue_and_a_menu_branch_added_live_route_the_next_caller(
     assert applied(done.stdout) == {"acd.queues"}
     listed = {q["queue"]: q for q in appliance.ctl_json("queues", "list")["queues"]}
     assert listed["billing"]["strategy"] == "linear"
+    refused = appliance.ctl("queues", "remove", "sales", "--apply", check=False)
+    assert refused.returncode == 4  # the menu sends callers there: the reason is named
+    assert "flow main, node sales: queue 'sales' is not defined" in refused.stderr
 
     tree: dict[str, Any] = tomllib.loads(appliance.config.read_text())
     nodes = tree["ivr"]["flows"][0]["nodes"]
