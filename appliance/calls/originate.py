@@ -16,12 +16,19 @@ from __future__ import annotations
 
 import logging
 
-from appliance.calls.channel import CAUSE_NORMAL_CLEARING, CAUSE_USER_BUSY, Channel
+from appliance.calls.channel import (
+    CAUSE_NO_ANSWER,
+    CAUSE_NORMAL_CLEARING,
+    CAUSE_USER_BUSY,
+    Channel,
+)
 from appliance.calls.model import Call, CallManager
+from appliance.runtime.clock import TimerHandle
 
 log = logging.getLogger("appliance.calls")
 
 CAUSE_UNALLOCATED_NUMBER = 1  # ITU-T Q.850 cause 1
+NO_ANSWER_S = 60.0  # a dialled party that rings this long is given up (Q.850 cause 19)
 
 
 class PlacedCall:
@@ -30,10 +37,12 @@ class PlacedCall:
     user asked for (the CDR's callee)."""
 
     def __init__(self, calls: CallManager, phone: Channel, target: str, number: str, *,
-                 agent: str = "", agent_name: str = "") -> None:
+                 agent: str = "", agent_name: str = "", no_answer_s: float = NO_ANSWER_S) -> None:
         self.calls = calls
         self.target = target
+        self.no_answer_s = no_answer_s
         self.second: Channel | None = None
+        self._no_answer: TimerHandle | None = None
         phone.set_listener(self)
         self.call: Call = calls.new_call(phone, direction="outbound")
         self.call.agent = agent
@@ -54,14 +63,26 @@ class PlacedCall:
         self.call.outbound_trunk = self.second.trunk
         self.calls.add_leg(self.call, self.second)
         self.call.channel.play("ringback", loop=True)
+        self._no_answer = self.calls.clock.call_later(self.no_answer_s, self._give_up)
+
+    def _give_up(self) -> None:
+        """Nobody answered in ``no_answer_s``: the caller hears the call fail."""
+        if not self.call.ended and self.call.bridge is None:
+            log.info("originate %s: no answer in %.0f s", self.target, self.no_answer_s,
+                     extra={"call_id": self.call.call_id})
+            self.calls.end(self.call, "NO ANSWER", CAUSE_NO_ANSWER)
 
     def on_answered(self, channel: Channel) -> None:
         if channel is self.second:
+            if self._no_answer is not None:
+                self._no_answer.cancel()
             self.call.channel.stop_play()
             self.calls.answer(self.call)  # (no-op if answered at the agent's pick-up)
             self.calls.connect(self.call, [self.call.channel, channel])
 
     def on_hangup(self, channel: Channel, cause: int) -> None:
+        if self._no_answer is not None:
+            self._no_answer.cancel()
         if not self.call.ended:
             disposition = (
                 "ANSWERED"

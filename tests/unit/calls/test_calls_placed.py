@@ -40,3 +40,16 @@ def test_a_busy_number_ends_the_call_busy_and_the_phone_is_released() -> None:
     (far,) = [leg for leg in center.switch.legs if leg.destination == "201"]
     far.far_hangup(CAUSE_USER_BUSY)
     assert cdr(center)["disposition"] == "BUSY" and phone.hung_up
+
+
+def test_a_party_that_never_answers_is_given_up_after_a_minute() -> None:
+    center = SimCenter({"queues": [], "agents": []})
+    phone = center.switch.inbound("202", "202", trunk="")
+    PhoneCall(center.calls, phone, "201", "201")
+    (far,) = [leg for leg in center.switch.legs if leg.destination == "201"]
+    center.clock.advance(59)
+    assert not far.hung_up
+    center.clock.advance(2)
+    assert far.hung_up and phone.hung_up
+    row = cdr(center)
+    assert (row["disposition"], row["cause"]) == ("NO ANSWER", 19)
