@@ -22,7 +22,7 @@ from appliance.calls.center import CallCenter
 from appliance.calls.channel import CAUSE_NO_CIRCUIT_AVAILABLE, Channel
 from appliance.calls.model import Call, CallError
 from appliance.calls.monitor import MODES, MonitorError, Monitors
-from appliance.calls.originate import ClickToDial, PhoneCall
+from appliance.calls.originate import ClickToDial, PhoneCall, PlacedCall
 from appliance.calls.outbound import OutboundRoute
 from appliance.calls.recovery import recover_interrupted_calls
 from appliance.calls.technology import TechnologyRegistry
@@ -129,7 +129,7 @@ class CallCenterComponent(Component):
         await self._recover(service)
         self.technologies.on_inbound = self._inbound
         self.technologies.on_feature = self._feature
-        self.technologies.on_recall = self.center.acd.recall  # hook flash on an agent's phone
+        self.technologies.on_recall = self._recall  # hook flash on one of our phones
         self.technologies.on_dialled = self._dialled
         self.center.register(service.control)
         for method, handler, needs in (
@@ -165,6 +165,15 @@ class CallCenterComponent(Component):
             return
         assert self.center is not None
         self.center.incoming(leg)
+
+    def _recall(self, leg: Channel, action: str, destination: str) -> str:
+        """A hook flash during a call: the agent's queue call (the ACD's consultation), or
+        a call placed from one of our phones (the PBX consultation of PlacedCall)."""
+        assert self.center is not None
+        answer = self.center.acd.recall(leg, action, destination)
+        if not answer and isinstance(leg.listener, PlacedCall):
+            answer = leg.listener.recall(leg, action, destination)
+        return answer
 
     def _dialled(self, phone: Channel, destination: str) -> None:
         """A number keyed on one of our phones: an outbound call of the call model, under

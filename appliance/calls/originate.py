@@ -23,6 +23,13 @@ from appliance.calls.channel import (
     Channel,
 )
 from appliance.calls.model import Call, CallManager
+from appliance.calls.technology import (
+    RECALL_CONNECTED,
+    RECALL_DIAL,
+    RECALL_DIALTONE,
+    RECALL_FLASH,
+    RECALL_HANGUP,
+)
 from appliance.runtime.clock import TimerHandle
 
 log = logging.getLogger("appliance.calls")
@@ -43,6 +50,12 @@ class PlacedCall:
         self.no_answer_s = no_answer_s
         self.second: Channel | None = None
         self._no_answer: TimerHandle | None = None
+        # a consultation by register recall: who flashed, whom it holds, whom it rings
+        self.holder: Channel | None = None
+        self.held: Channel | None = None
+        self.consult: Channel | None = None
+        self.gone: Channel | None = None  # the phone that handed its call over and left
+        self.connected = False  # the dialled party answered
         phone.set_listener(self)
         self.call: Call = calls.new_call(phone, direction="outbound")
         self.call.agent = agent
@@ -72,21 +85,105 @@ class PlacedCall:
                      extra={"call_id": self.call.call_id})
             self.calls.end(self.call, "NO ANSWER", CAUSE_NO_ANSWER)
 
+    def recall(self, leg: Channel, action: str, destination: str = "") -> str:
+        """Register recall (hook flash) on one of our phones in this call, as a PBX does:
+        the flash holds the other party (music on hold) and the phone gets dial tone;
+        the number keyed is rung (ringback meanwhile) and talks to the phone; on-hook
+        then hands the held party to it; a flash drops the consultation and takes the
+        held party back. '' when ``leg`` cannot do that now."""
+        if self.call.ended or self.second is None or leg not in (self.call.channel, self.second):
+            return ""
+        if action == RECALL_FLASH:
+            if self.held is not None and leg is self.holder:
+                return self._take_back()
+            if self.held is None and self.call.bridge is not None:
+                other = self.second if leg is self.call.channel else self.call.channel
+                self.call.bridge.destroy()
+                self.call.bridge = None
+                other.hold()
+                self.call.on_hold = True  # calls list: held
+                self.holder, self.held = leg, other
+                return RECALL_DIALTONE
+            return ""
+        if leg is not self.holder or self.held is None:
+            return ""
+        if action == RECALL_DIAL and self.consult is None:
+            try:
+                self.consult = self.calls.switch.originate(destination, leg.dnis or leg.caller,
+                                                           self)
+            except ValueError as exc:
+                log.info("consultation of %s refused: %s", destination, exc,
+                         extra={"call_id": self.call.call_id})
+                return ""
+            self.calls.add_leg(self.call, self.consult)
+            leg.play("ringback", loop=True)
+            return RECALL_CONNECTED
+        if action == RECALL_HANGUP:
+            consult, held = self.consult, self.held
+            if consult is not None and self.call.bridge is not None \
+                    and consult in self.call.bridge.channels:  # answered: hand over
+                self.gone, self.holder, self.held, self.consult = leg, None, None, None
+                self.call.on_hold = False
+                held.retrieve()
+                self.calls.connect(self.call, [held, consult])
+                log.info("%s handed %s over to %s", leg.name, held.name, consult.name,
+                         extra={"call_id": self.call.call_id})
+                return RECALL_CONNECTED
+            self._take_back()  # nobody to hand over to: the on-hook then ends the call
+        return ""
+
+    def _take_back(self) -> str:
+        """The phone that flashed drops its consultation and talks to the held party."""
+        holder, held = self.holder, self.held
+        assert holder is not None and held is not None
+        if self.consult is not None:
+            consult, self.consult = self.consult, None
+            consult.set_listener(None)
+            if self.call.bridge is not None:
+                self.call.bridge.destroy()
+                self.call.bridge = None
+            consult.hangup(CAUSE_NORMAL_CLEARING)
+            if consult in self.call.legs:
+                self.call.legs.remove(consult)
+        holder.stop_play()
+        held.retrieve()
+        self.call.on_hold = False
+        self.holder = self.held = None
+        self.calls.connect(self.call, [holder, held])
+        return RECALL_CONNECTED
+
     def on_answered(self, channel: Channel) -> None:
+        if channel is self.consult and self.holder is not None:
+            self.holder.stop_play()
+            self.calls.connect(self.call, [self.holder, channel])
+            return
         if channel is self.second:
             if self._no_answer is not None:
                 self._no_answer.cancel()
+            self.connected = True
             self.call.channel.stop_play()
             self.calls.answer(self.call)  # (no-op if answered at the agent's pick-up)
             self.calls.connect(self.call, [self.call.channel, channel])
 
     def on_hangup(self, channel: Channel, cause: int) -> None:
+        if channel is self.gone:  # the phone that handed the call over: the others talk on
+            return
+        if channel is self.consult:  # the consulted party hung up or never answered
+            self.consult = None
+            if self.call.bridge is not None:
+                self.call.bridge.destroy()
+                self.call.bridge = None
+            if channel in self.call.legs:
+                self.call.legs.remove(channel)
+            if self.holder is not None:
+                self.holder.stop_play()
+            return
         if self._no_answer is not None:
             self._no_answer.cancel()
         if not self.call.ended:
             disposition = (
                 "ANSWERED"
-                if self.call.bridge is not None
+                if self.connected
                 else ("BUSY" if cause == CAUSE_USER_BUSY else "NO ANSWER")
             )
             self.calls.end(self.call, disposition, cause or CAUSE_NORMAL_CLEARING)

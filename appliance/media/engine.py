@@ -541,6 +541,20 @@ class MediaEngine:
         """Play int16 samples (a prompt, caller ID burst, DTMF) to a channel."""
         self.play(handle, SamplePlayer(samples, loop=loop), tag=tag, mix=mix, barge_in=barge_in)
 
+    def play_named(self, handle: ChannelHandle, name: str, prompt: Prompt | None, *,
+                   loop: bool = False) -> bool:
+        """What a call leg's ``play(name)`` does: the prompt file if one is installed, else
+        the tone plan's tone of that name; False (nothing played) if there is neither.
+        A prompt played once gives way to a DTMF digit (IVR-1); a looped one (music on
+        hold) does not."""
+        if prompt is not None:
+            self.play_samples(handle, prompt.samples, tag=name, loop=loop, barge_in=not loop)
+        elif name in self.tone_names():
+            self.play_tone(handle, name)
+        else:
+            return False
+        return True
+
     def play_prompt(self, handle: ChannelHandle, prompt: Prompt, *, barge_in: bool = True) -> None:
         """Play a loaded prompt (IVR-6); by default a DTMF digit cuts it short (IVR-1)."""
         self.play_samples(handle, prompt.samples, tag=prompt.name, barge_in=barge_in)

@@ -74,16 +74,14 @@ class AnalogLeg(Channel):
             self.port.far_answered()  # the number this phone dialled answered
 
     def play(self, prompt: str, *, loop: bool = False) -> None:
-        engine = self.port.engine
         found = self._prompts(prompt) if self._prompts is not None else None
-        if found is not None:
-            engine.play_samples(self.port.handle, found.samples, tag=prompt, loop=loop,
-                                barge_in=not loop)
-        elif prompt in engine.tone_names():
-            engine.play_tone(self.port.handle, prompt)
-        else:
-            raise MediaError(f"port {self.name}: no prompt or tone named {prompt!r}")
         self._playing = prompt
+        if not self.port.engine.play_named(self.port.handle, prompt, found, loop=loop):
+            # a missing prompt must not strand the call: say so, and let the flow go on
+            log.error("%s: no prompt or tone named %r; skipped", self.name, prompt,
+                      extra={"port": self.name, "prompt": prompt})
+            if not loop:
+                self.port.clock.call_later(0.0, self.play_done, prompt)
 
     def stop_play(self) -> None:
         self._playing = ""

@@ -68,13 +68,7 @@ class PriLeg(Channel):
         handle = self.media
         if handle is None:
             raise MediaError(f"{self.name}: not answered, nothing to play on")
-        engine = self._legs.engine
-        found = self._legs.prompts(prompt)
-        if found is not None:
-            engine.play_samples(handle, found.samples, tag=prompt, loop=loop, barge_in=not loop)
-        elif prompt in engine.tone_names():
-            engine.play_tone(handle, prompt)
-        else:
+        if not self._legs.engine.play_named(handle, prompt, self._legs.prompts(prompt), loop=loop):
             # a missing prompt must not strand the caller: say so, and let the flow go on
             log.error(
                 "%s: no prompt or tone named %r; skipped",

@@ -147,3 +147,20 @@ def test_a_flash_on_a_phone_in_a_core_call_goes_to_the_core_with_what_follows(
     phone.flash()
     rig.run(1.0)
     assert fxs.state is FxsState.CONNECTED
+
+
+def test_a_missing_prompt_is_logged_and_the_flow_goes_on(rig: AnalogRig) -> None:
+    """As on a B-channel: a prompt not installed never strands the call (it used to raise
+    MediaError, e.g. music on hold for a phone held by a flash on a rig without prompts)."""
+    _fxs, phone = rig.add_phone("desk1", FxsSettings(country="CN", extension="201"))
+    legs = AnalogLegs(rig.switch, prompts=lambda name: None)
+    rec = Recorder()
+    leg = legs.originate("201", "0301", rec)
+    rig.run_until(lambda: phone.ringing, timeout_s=2)
+    phone.lift()
+    rig.run(0.5)
+    leg.play("welcome")
+    rig.step()
+    leg.play("moh", loop=True)  # looped: nothing to report as finished
+    rig.step()
+    assert ("play_done", "welcome") in rec.seen and ("play_done", "moh") not in rec.seen
