@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from appliance.runtime.control import ControlClient, ControlError, call_once
+from appliance.runtime.control import ControlClient, ControlError
 
 Daemon = Literal["telephonyd", "powerd"]
 DAEMONS: tuple[Daemon, ...] = ("telephonyd", "powerd")
@@ -80,8 +80,11 @@ class DataSource:
 
     def call(self, daemon: Daemon, method: str, **params: Any) -> Any:
         """One action; raises ControlError (codes of docs/control-protocol.md)."""
-        return asyncio.run(call_once(self.sockets[daemon], method, self.timeout,
-                                     act_as=self.act_as, **params))
+        return asyncio.run(self._call(daemon, method, params))
+
+    async def _call(self, daemon: Daemon, method: str, params: dict[str, Any]) -> Any:
+        async with ControlClient(self.sockets[daemon], self.timeout, self.act_as) as client:
+            return await client.call(method, **params)
 
     async def _poll_daemon(
         self, name: Daemon, methods: list[tuple[str, dict[str, Any]]]

@@ -591,8 +591,7 @@ class ControlClient:
                 yield message
 
 
-async def call_once(socket_path: str, method: str, /, timeout: float = 5.0, act_as: str = "",
-                    **params: Any) -> Any:
-    """Connect, make one call (as account ``act_as`` if given), close."""
-    async with ControlClient(socket_path, timeout, act_as) as client:
+async def call_once(socket_path: str, method: str, /, timeout: float = 5.0, **params: Any) -> Any:
+    """Connect, make one call, close."""
+    async with ControlClient(socket_path, timeout) as client:
         return await client.call(method, **params)
