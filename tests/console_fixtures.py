@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from appliance.auth.guard import AccountGuard
 from appliance.runtime.control import ControlError, ControlServer
 from appliance.runtime.events import EventBus
 
@@ -381,8 +382,10 @@ def appliancectl() -> Any:
     return cli
 
 
-async def _serve(run_dir: str, busy: bool, hung: str) -> None:
+async def _serve(run_dir: str, busy: bool, hung: str, database: str) -> None:
     daemons = FixtureDaemons(run_dir, busy=busy, hung=hung)
+    if database:  # the console logs in: its requests act as that account (ControlServer "as")
+        daemons.telephonyd.accounts = daemons.powerd.accounts = AccountGuard(database).account
     await daemons.start()
     Path(run_dir, "fixtures.ready").write_text(str(os.getpid()))
     stop = asyncio.Event()
@@ -398,8 +401,9 @@ def main() -> None:
     parser.add_argument("--run-dir", required=True)
     parser.add_argument("--busy", action="store_true")
     parser.add_argument("--hung", choices=["", "telephonyd", "powerd"], default="")
+    parser.add_argument("--database", default="", help="accounts the console may act as")
     args = parser.parse_args()
-    asyncio.run(_serve(args.run_dir, args.busy, args.hung))
+    asyncio.run(_serve(args.run_dir, args.busy, args.hung, args.database))
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ class Rig:
 
     def fixture_command(self, *options: str) -> list[str]:
         return [sys.executable, str(TESTS / "console_fixtures.py"), "--run-dir", str(self.run_dir),
-                *options]
+                "--database", str(self.root / "state" / "appliance.db"), *options]
 
     def start_fixtures(self, *options: str) -> None:
         ready = self.run_dir / "fixtures.ready"

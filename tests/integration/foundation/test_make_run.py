@@ -93,6 +93,18 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_cleanly() -> None:
             assert command[:3] == [sys.executable, "-m", "appliance.demo.standin"], command
         assert loaded.host.network_dir.startswith(str(state_dir))
 
+        # powerd first releases the lifeline it held while telephonyd was starting; a kill
+        # before that (a loaded machine) would find it still engaged for the start-up
+        released_by = time.monotonic() + 30
+        while True:
+            power = subprocess.run(
+                [str(Path(sys.executable).parent / "appliancectl"), "--config", config,
+                 "power", "status", "--json"], capture_output=True, text=True, timeout=30)
+            if power.returncode == 0 and not json.loads(power.stdout)["lifeline"]["engaged"]:
+                break
+            assert time.monotonic() < released_by, power.stdout + power.stderr
+            time.sleep(0.2)
+
         # a crash of telephonyd: restarted as Restart=on-failure does, the state folder kept
         killed_at = time.time()
         os.kill(pids["telephonyd"], signal.SIGKILL)
