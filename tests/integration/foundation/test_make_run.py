@@ -1,6 +1,6 @@
-"""`make run` starts the daemons and the rig, answers status, restarts a daemon killed with
-SIGKILL (state kept, lifeline engaged meanwhile), never runs a host command, and Ctrl-C
-leaves nothing behind."""
+"""`make run` starts the daemons and the rig, answers status, restarts either daemon killed
+with SIGKILL (state kept, lifeline engaged meanwhile; telephonyd untouched by powerd's
+crash), never runs a host command, and Ctrl-C leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -121,6 +121,7 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_cleanly() -> None:
         daemons = {d["daemon"]: d for d in json.loads(again.stdout)["daemons"]}
         assert daemons["telephonyd"]["state"] == "running"
         assert daemons["telephonyd"]["pid"] != pids["telephonyd"]
+        again_pid = daemons["telephonyd"]["pid"]
         # powerd held the lifeline while telephonyd was gone (PWR-3)
         with sqlite3.connect(f"file:{state_dir / 'state' / 'appliance.db'}?mode=ro",
                              uri=True) as db:
@@ -128,6 +129,22 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_cleanly() -> None:
                 "SELECT state, reason FROM power_events WHERE at >= ?", (killed_at,)
             ).fetchall()
         assert ("lifeline_engaged", "telephony-down") in events, events
+
+        # a crash of powerd: restarted too; telephonyd and its calls do not notice
+        os.kill(pids["powerd"], signal.SIGKILL)
+        for line in process.stdout:
+            output.append(line)
+            if "appliance-powerd is running again" in line:
+                break
+            assert time.monotonic() < deadline + 120, "no powerd restart:\n" + "".join(output)
+        last = subprocess.run(
+            [str(Path(sys.executable).parent / "appliancectl"), "--config", config,
+             "status", "--json"], capture_output=True, text=True, timeout=30,
+        )
+        daemons = {d["daemon"]: d for d in json.loads(last.stdout)["daemons"]}
+        assert daemons["powerd"]["state"] == "running"
+        assert daemons["powerd"]["pid"] != pids["powerd"]
+        assert daemons["telephonyd"]["pid"] == again_pid  # untouched by powerd's crash
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         rest = process.communicate(timeout=20)[0]
         # make dies of the SIGINT itself (or reports the interrupted recipe), as in a terminal
