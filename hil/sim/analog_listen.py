@@ -90,10 +90,13 @@ class ToneEar:
 
         if track.continuous:
             return track.name if track.on and track.run == 500 else ""
-        # name a cadenced tone at the end of a burst of the right length
-        if not track.on and track.run == FRAME_MS and track.runs:
-            was_on, on_ms = track.runs[-1]
-            if was_on and close(on_ms, track.on_ms):
+        # name a cadenced tone when its next burst starts after a burst and a pause of the
+        # right lengths: one burst alone is ambiguous (CN ringback cut short by an answer
+        # after 700 ms is as long as a CN reorder burst, both 450 Hz)
+        if track.on and track.run == FRAME_MS and len(track.runs) >= 2:
+            (was_on, on_ms), (was_off, off_ms) = track.runs[-2], track.runs[-1]
+            if (was_on and not was_off and close(on_ms, track.on_ms)
+                    and close(off_ms, track.off_ms)):
                 return track.name
         return ""
 

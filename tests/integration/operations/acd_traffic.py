@@ -53,3 +53,15 @@ def port_state(box: Appliance, name: str) -> str:
     """``ports list`` state of port ``name``."""
     return str(next(p for p in box.ctl_json("ports", "list")["ports"]
                     if p["name"] == name)["state"])
+
+
+def rung(box: Appliance, phone: str, rings_before: int, what: str) -> None:
+    """Wait until ``phone`` has had a ring burst since it counted ``rings_before`` (or was
+    answered): its ``ringing`` is true only during the on-part of the cadence, which a
+    poll on a loaded machine can miss."""
+    until(lambda: (s := box.sim(phone, "status"))["rings"] > rings_before or s["off_hook"],
+          what=what)
+
+
+def rings(box: Appliance, phone: str) -> int:
+    return int(box.sim(phone, "status")["rings"])

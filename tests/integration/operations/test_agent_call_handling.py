@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from acd_traffic import ada_with_a_customer, agent, caller_hears
+from acd_traffic import ada_with_a_customer, agent, caller_hears, rings, rung
 from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
@@ -45,9 +45,10 @@ def test_hold_consult_three_way_and_attended_transfer_from_the_shell(
     unknown = box.ctl("calls", "consult", "1001", "299", check=False)
     assert unknown.returncode == 4 and "299" in unknown.stderr
     assert box.live_call(CALLER)["state"] == "talking"  # a refused consultation holds nobody
+    before = rings(box, "phone2")
     said = box.ctl("calls", "consult", "1001", "202").stdout
     assert "agent 1001: caller on hold, ringing 202" in said
-    until(lambda: box.sim("phone2", "status")["ringing"], what="202 ringing")
+    rung(box, "phone2", before, "202 ringing")
     box.sim("phone2", "lift")
     heard = float(box.sim("phone2", "status")["voice_s"])
     until(lambda: float(box.sim("phone2", "status")["voice_s"]) > heard + 1.0,

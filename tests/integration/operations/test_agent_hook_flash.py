@@ -12,7 +12,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from acd_traffic import ada_with_a_customer, agent, caller_hears, port_state
+from acd_traffic import (
+    ada_with_a_customer,
+    agent,
+    caller_hears,
+    port_state,
+    rings,
+    rung,
+)
 from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
@@ -27,13 +34,12 @@ COLLEAGUE_HZ = 1500
 
 
 def ring_202(box: Appliance) -> None:
-    rings = int(box.sim("phone2", "status")["rings"])
+    before = rings(box, "phone2")
     box.sim("phone1", "flash")
     until(lambda: box.live_call(CALLER)["state"] == "held", what="the caller held by the flash")
     time.sleep(0.5)  # the dial tone
     box.sim("phone1", "dial", digits="202")
-    until(lambda: (s := box.sim("phone2", "status"))["rings"] > rings or s["off_hook"],
-          what="202 ringing for the consultation")
+    rung(box, "phone2", before, "202 ringing for the consultation")
 
 
 def test_flash_dial_and_hang_up_hands_the_caller_to_a_colleague(appliance: Appliance) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from acd_traffic import ada_with_a_customer, agent
+from acd_traffic import ada_with_a_customer, agent, rings, rung
 from console_terminal import Terminal
 from operations_rig import Appliance, until
 
@@ -40,11 +40,12 @@ def test_hold_retrieve_supervise_and_transfer_from_the_calls_screen(
     console.wait_for("agent 1001: caller back from hold")
     until(lambda: box.live_call(CALLER)["state"] == "talking", what="the caller back")
 
+    before = rings(box, "phone2")
     console.keys("v")
     console.wait_for("Supervise from phone")
     replace_default(console, "fxs2 whisper", len("fxs2 listen"))
     console.wait_for(f"{call_id}: ringing fxs2; answer to whisper")
-    until(lambda: box.sim("phone2", "status")["ringing"], what="the supervisor's phone ringing")
+    rung(box, "phone2", before, "the supervisor's phone ringing")
     box.sim("phone2", "lift")
     until(lambda: [s["mode"] for s in box.live_call(CALLER)["supervisors"]] == ["whisper"],
           what="the supervisor whispering")

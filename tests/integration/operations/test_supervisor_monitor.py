@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from acd_traffic import ada_with_a_customer
+from acd_traffic import ada_with_a_customer, rings, rung
 from operations_rig import Appliance, until
 
 pytestmark = pytest.mark.integration
@@ -28,9 +28,10 @@ def caller_hears_supervisor(box: Appliance, call: int) -> float:
 
 
 def join(box: Appliance, call_id: str, mode: str) -> None:
+    before = rings(box, "phone2")
     said = box.ctl("calls", "monitor", call_id, "fxs2", "--mode", mode)
     assert f"{call_id}: ringing fxs2; answer to {mode}" in said.stdout
-    until(lambda: box.sim("phone2", "status")["ringing"], what="the supervisor's phone ringing")
+    rung(box, "phone2", before, "the supervisor's phone ringing")
     box.sim("phone2", "lift")
     until(lambda: supervisors(box) == [{"call_id": call_id, "device": "fxs2", "mode": mode,
                                         "state": "joined"}], what=f"the supervisor joined ({mode})")
