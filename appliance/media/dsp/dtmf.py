@@ -24,8 +24,9 @@ digit when
 
 A digit is reported when the same digit holds in four consecutive windows
 (280 samples = 35 ms of full tone; every 40 ms tone qualifies at any
-alignment, Q.24 §2.4; a 20 ms tone never does) and the detector had seen four
-consecutive windows without it (every 40 ms pause qualifies).
+alignment, Q.24 §2.4; a 20 ms tone never does) and the detector had seen nine
+consecutive windows without it: every 40 ms pause qualifies, a 20 ms hole of
+one lost frame in the middle of a digit does not split it in two.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ _HISTORY = 120  # samples kept from the previous tick
 _WINDOWS_PER_TICK = FRAME_SAMPLES // _HOP  # 4 windows of 160 samples per tick
 _SEGMENTS = (_HISTORY + FRAME_SAMPLES) // _HOP  # 7
 _MIN_WINDOWS = 4  # consecutive windows holding a digit: 35 ms of tone
-_MIN_PAUSE_WINDOWS = 7  # consecutive windows without it: a 10 ms break spoils at most 6
+# consecutive windows without it: a lost 20 ms frame (a slip, a late packet concealed
+# with silence) spoils at most 8, every 40 ms pause (Q.24 §2.4) at least 11
+_MIN_PAUSE_WINDOWS = 9
 _FREQS = np.array(ROW_HZ + COL_HZ)
 
 

@@ -154,3 +154,12 @@ def test_a_10_ms_break_is_not_a_pause_but_40_ms_is(lead_ms: int) -> None:
     assert detect_digits(np.concatenate([broken, tail])) == "1"
     paused = dtmf_generate("1", on_ms=100, off_ms=40, lead_ms=lead_ms)
     assert detect_digits(np.concatenate([paused, tail])) == "11"
+
+
+@pytest.mark.parametrize("lead_ms", range(0, 20, 3))
+def test_a_lost_frame_inside_a_digit_does_not_split_it(lead_ms: int) -> None:
+    # one 20 ms frame lost and concealed with silence in the middle of a 100 ms digit
+    # (a frame slip on a loaded link): the caller pressed "1" once
+    first = dtmf_generate("1", on_ms=50, off_ms=20, lead_ms=lead_ms)
+    rest = dtmf_generate("1", on_ms=50, off_ms=100)
+    assert detect_digits(np.concatenate([first, rest, dtmf_generate("2")])) == "12"
