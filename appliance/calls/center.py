@@ -19,6 +19,7 @@ from appliance.acd.features import FeatureResult, feature_code
 from appliance.calls.channel import Channel, Switch
 from appliance.calls.eventlog import EventLog
 from appliance.calls.model import Call, CallManager
+from appliance.calls.originate import PhoneCall, PlacedCall
 from appliance.config.sections.acd import AcdSection
 from appliance.config.sections.ivr import IvrSection
 from appliance.ivr.engine import Ivr, IvrPlan, Lookup
@@ -70,6 +71,23 @@ class CallCenter:
     def feature_code(self, device: str, digits: str) -> FeatureResult:
         """Digits dialled on an agent phone that start with a feature code."""
         return feature_code(self.acd, device, digits)
+
+    def dialled(self, phone: Channel, destination: str) -> PhoneCall:
+        """A number keyed on one of our phones (``TechnologyRegistry.dialled``): an outbound
+        call of the call model, under the agent logged in at that phone (if any)."""
+        agent = next((a for a in self.acd.agents.values()
+                      if a.logged_in and a.active_device == phone.name), None)
+        return PhoneCall(self.calls, phone, destination, destination.removeprefix("external:"),
+                         agent=agent.id if agent else "", agent_name=agent.name if agent else "")
+
+    def recall(self, leg: Channel, action: str, destination: str = "") -> str:
+        """A hook flash during a call (``TechnologyRegistry.recall``): the agent's queue call
+        (the ACD's consultation), or a call placed from one of our phones (the PBX
+        consultation of PlacedCall); '' when neither takes it."""
+        answer = self.acd.recall(leg, action, destination)
+        if not answer and isinstance(leg.listener, PlacedCall):
+            answer = leg.listener.recall(leg, action, destination)
+        return answer
 
     def register(self, server: ControlServer) -> None:
         """The ACD's control-socket methods (docs/acd.md)."""

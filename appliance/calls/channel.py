@@ -37,6 +37,7 @@ from typing import Protocol
 from appliance.media.engine import ChannelHandle
 
 # ITU-T Q.850 cause values used by the core
+CAUSE_UNALLOCATED_NUMBER = 1
 CAUSE_NORMAL_CLEARING = 16
 CAUSE_USER_BUSY = 17
 CAUSE_NO_ANSWER = 19
@@ -44,6 +45,14 @@ CAUSE_CALL_REJECTED = 21
 CAUSE_NORMAL_UNSPECIFIED = 31
 CAUSE_NO_CIRCUIT_AVAILABLE = 34
 CAUSE_TEMPORARY_FAILURE = 41
+# what a user is told for them (the Q.850 Table 1 names)
+CAUSE_TEXT = {
+    CAUSE_UNALLOCATED_NUMBER: "unallocated number", CAUSE_NORMAL_CLEARING: "normal clearing",
+    CAUSE_USER_BUSY: "user busy", CAUSE_NO_ANSWER: "no answer",
+    CAUSE_CALL_REJECTED: "call rejected", CAUSE_NORMAL_UNSPECIFIED: "normal, unspecified",
+    CAUSE_NO_CIRCUIT_AVAILABLE: "no circuit available",
+    CAUSE_TEMPORARY_FAILURE: "temporary failure",
+}
 
 
 class ChannelListener(Protocol):

@@ -22,7 +22,7 @@ from appliance.calls.center import CallCenter
 from appliance.calls.channel import CAUSE_NO_CIRCUIT_AVAILABLE, Channel
 from appliance.calls.model import Call, CallError
 from appliance.calls.monitor import MODES, MonitorError, Monitors
-from appliance.calls.originate import ClickToDial, PhoneCall, PlacedCall
+from appliance.calls.originate import ClickToDial
 from appliance.calls.outbound import OutboundRoute
 from appliance.calls.recovery import recover_interrupted_calls
 from appliance.calls.technology import TechnologyRegistry
@@ -167,26 +167,15 @@ class CallCenterComponent(Component):
         self.center.incoming(leg)
 
     def _recall(self, leg: Channel, action: str, destination: str) -> str:
-        """A hook flash during a call: the agent's queue call (the ACD's consultation), or
-        a call placed from one of our phones (the PBX consultation of PlacedCall)."""
         assert self.center is not None
-        answer = self.center.acd.recall(leg, action, destination)
-        if not answer and isinstance(leg.listener, PlacedCall):
-            answer = leg.listener.recall(leg, action, destination)
-        return answer
+        return self.center.recall(leg, action, destination)
 
     def _dialled(self, phone: Channel, destination: str) -> None:
-        """A number keyed on one of our phones: an outbound call of the call model, under
-        the agent logged in at that phone (if any)."""
         if self.draining:
             phone.hangup(CAUSE_NO_CIRCUIT_AVAILABLE)  # power is going
             return
         assert self.center is not None
-        acd = self.center.acd
-        agent = next((a for a in acd.agents.values()
-                      if a.logged_in and a.active_device == phone.name), None)
-        PhoneCall(self.center.calls, phone, destination, destination.removeprefix("external:"),
-                  agent=agent.id if agent else "", agent_name=agent.name if agent else "")
+        self.center.dialled(phone, destination)
 
     def _feature(self, device: str, digits: str) -> bool:
         assert self.center is not None

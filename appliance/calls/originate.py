@@ -19,6 +19,7 @@ import logging
 from appliance.calls.channel import (
     CAUSE_NO_ANSWER,
     CAUSE_NORMAL_CLEARING,
+    CAUSE_UNALLOCATED_NUMBER,
     CAUSE_USER_BUSY,
     Channel,
 )
@@ -34,7 +35,6 @@ from appliance.runtime.clock import TimerHandle
 
 log = logging.getLogger("appliance.calls")
 
-CAUSE_UNALLOCATED_NUMBER = 1  # ITU-T Q.850 cause 1
 NO_ANSWER_S = 60.0  # a dialled party that rings this long is given up (Q.850 cause 19)
 
 

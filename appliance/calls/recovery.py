@@ -28,12 +28,12 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 
+from appliance.calls.channel import CAUSE_TEMPORARY_FAILURE
 from appliance.calls.eventlog import CDR_COLUMNS
 
 log = logging.getLogger("appliance.calls")
 
 DISPOSITION_INTERRUPTED = "INTERRUPTED"
-CAUSE_TEMPORARY_FAILURE = 41  # ITU-T Q.850 cause 41
 
 # queue_log events after which the caller no longer waits in the queue
 _LEFT_QUEUE = ("CONNECT", "ABANDON", "EXITWITHTIMEOUT", "EXITWITHKEY", "EXITEMPTY", "OVERFLOW")

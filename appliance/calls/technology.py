@@ -40,10 +40,10 @@ from appliance.media.prompts import Prompt
 log = logging.getLogger("appliance.calls")
 
 PromptLookup = Callable[[str], Prompt | None]
-InboundHandler = Callable[[Channel], None]
+InboundHandler = Callable[[Channel], object]  # what it returns (the new call) is not used
 FeatureHandler = Callable[[str, str], bool]
 # a number keyed on a phone of ours: (the phone's leg, the destination to originate)
-DialledHandler = Callable[[Channel, str], None]
+DialledHandler = Callable[[Channel, str], object]
 # register recall on a phone in a call: (leg, action, destination) -> what the phone does next
 RecallHandler = Callable[[Channel, str, str], str]
 RECALL_FLASH, RECALL_DIAL, RECALL_HANGUP = "flash", "dial", "hangup"  # the actions

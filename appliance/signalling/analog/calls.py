@@ -31,6 +31,7 @@ from typing import Any
 from appliance.calls.channel import (
     CAUSE_CALL_REJECTED,
     CAUSE_NORMAL_CLEARING,
+    CAUSE_TEXT,
     CAUSE_USER_BUSY,
     Channel,
     ChannelListener,
@@ -76,7 +77,10 @@ class AnalogLeg(Channel):
     def play(self, prompt: str, *, loop: bool = False) -> None:
         found = self._prompts(prompt) if self._prompts is not None else None
         self._playing = prompt
-        if not self.port.engine.play_named(self.port.handle, prompt, found, loop=loop):
+        tone = self.port.profile.tone(prompt) if found is None else None
+        if tone is not None:  # a call-progress tone as the port's country sounds it
+            self.port.play_tone(prompt, tone)
+        elif not self.port.engine.play_named(self.port.handle, prompt, found, loop=loop):
             # a missing prompt must not strand the call: say so, and let the flow go on
             log.error("%s: no prompt or tone named %r; skipped", self.name, prompt,
                       extra={"port": self.name, "prompt": prompt})
@@ -100,6 +104,11 @@ class AnalogLeg(Channel):
         elif isinstance(self.port, FxsChannel):
             if self.port.state is FxsState.RINGING:
                 self.port.cancel_offer()
+            elif self.port.state is FxsState.CALLING:
+                # the number this phone dialled did not answer: busy tone for Q.850 17 (user
+                # busy), reorder for the rest (no circuit, unallocated number, failure)
+                self.port.far_failed("busy" if cause == CAUSE_USER_BUSY
+                                     else CAUSE_TEXT.get(cause, f"cause {cause}"))
             else:
                 self.port.far_cleared()
 

@@ -33,6 +33,7 @@ from appliance.media.engine import ChannelHandle, MediaEngine
 from appliance.media.events import DtmfDigit, MediaEvent, PlaybackFinished, ToneDetected
 from appliance.runtime.clock import Clock, TimerHandle
 from appliance.signalling.analog.callerid import CallerId
+from appliance.signalling.analog.countries import CountryProfile
 from appliance.signalling.analog.listen import (
     DigitHeard,
     LevelHeard,
@@ -64,6 +65,7 @@ class AnalogChannel(ABC):
     """Base of :class:`FxoChannel` and :class:`FxsChannel`."""
 
     state: Any
+    profile: CountryProfile  # the country the port is set up for (its tones and cadences)
     #: Whether :meth:`_on_heard` uses the line level (FXO silence/disconnect supervision);
     #: ports that do not are spared a power measurement per 20 ms frame.
     measures_level = True

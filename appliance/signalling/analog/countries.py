@@ -39,6 +39,13 @@ class CountryProfile:
     def ring_cycle_ms(self) -> int:
         return sum(self.ring_cadence_ms)
 
+    def tone(self, name: str) -> str | None:
+        """The call-progress tone a call leg asks for by its tone-plan name (``dial``,
+        ``busy``, ``ringback``, ``congestion``, ``howler``), as this country sounds it."""
+        return {"dial": self.dial_tone, "busy": self.busy_tone, "ringback": self.ringback_tone,
+                "congestion": self.reorder_tone, "reorder": self.reorder_tone,
+                "howler": self.howler_tone}.get(name)
+
 
 COUNTRIES: dict[str, CountryProfile] = {
     p.code: p

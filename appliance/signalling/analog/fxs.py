@@ -117,7 +117,6 @@ class FxsChannel(AnalogChannel):
         self.engine.enable_dtmf(self.handle, False)  # on hook: nothing to listen for yet
         self.digits = ""
         self.offered_cid: CallerId | None = None
-        self.held: AnalogChannel | None = None
         self.port.set_cadence(self.profile.ring_cadence_ms)
         self.calls_in = 0
         self.calls_out = 0
@@ -214,22 +213,10 @@ class FxsChannel(AnalogChannel):
         if self.state is FxsState.BLOCKED:
             self.stop_audio()
             return
-        was = self.state
         recall, self.recall = self.recall, False
         self._cancel_all_timers()
         self.stop_audio()
         self.port.ring(False)
-        if self.held is not None and self.switch is not None and self.peer is not None \
-                and was is FxsState.CONNECTED:
-            consult_from, self.held = self.held, None
-            self.switch.transfer(self, consult_from)
-        elif self.switch is not None:
-            abandoned, self.held = self.held, None
-            if abandoned is not None:
-                log.info("port %s: hung up with %s on hold; releasing it", self.name,
-                         abandoned.name, extra={"port": self.name})
-                self.switch.release(abandoned)
-            self.switch.hung_up(self)
         self.disconnect()
         self.digits = ""
         self._set_state(FxsState.IDLE, "on-hook")
@@ -238,8 +225,7 @@ class FxsChannel(AnalogChannel):
         self._emit("onhook")
 
     def _flash(self) -> None:
-        if self.switch is not None and self.held is None and (
-                self.recall or self.state is FxsState.CONNECTED):
+        if self.switch is not None and (self.recall or self.state is FxsState.CONNECTED):
             answer = self.switch.recall(self, RECALL_FLASH)  # the call core's call?
             if answer == RECALL_DIALTONE:
                 self.recall = True
@@ -253,26 +239,9 @@ class FxsChannel(AnalogChannel):
                 self.stop_audio()
                 self._set_state(FxsState.CONNECTED, "flash: back to the caller")
                 return
-        if self.state is FxsState.CONNECTED and self.held is None and self.switch is not None:
-            held = self.switch.hold(self)
-            if held is None:
-                log.info("port %s: flash ignored: nobody to hold", self.name,
-                         extra={"port": self.name})
-                return
-            self.held = held
-            self._give_dial_tone("flash: consultation")
-            return
-        if self.held is not None and self.switch is not None and self.state in (
-                FxsState.CONNECTED, FxsState.CALLING, FxsState.DIALTONE, FxsState.COLLECTING,
-                FxsState.TONE):
-            log.info("port %s: flash: back to %s", self.name, self.held.name,
+        if self.state is FxsState.CONNECTED:
+            log.info("port %s: flash ignored: the call takes no register recall", self.name,
                      extra={"port": self.name})
-            self._cancel_all_timers()
-            self.stop_audio()
-            self.switch.hung_up(self)
-            held, self.held = self.held, None
-            self.switch.retrieve(self, held)
-            self._set_state(FxsState.CONNECTED, "flash: back to the held call")
             return
         if self.state in (FxsState.DIALTONE, FxsState.COLLECTING):
             log.info("port %s: flash while dialling %r; digits cleared", self.name, self.digits,
@@ -464,7 +433,7 @@ class FxsChannel(AnalogChannel):
         out = super().status()
         out.update({
             "kind": "fxs", "country": self.profile.code, "extension": self.extension,
-            "digits": self.digits, "held": self.held.name if self.held else "",
+            "digits": self.digits,
             "callerid_standard": self.cid_standard, "calls_in": self.calls_in,
             "calls_out": self.calls_out,
         })

@@ -31,10 +31,15 @@ from appliance.signalling.analog.fxs import FxsChannel, FxsSettings, FxsState
 from appliance.signalling.analog.switch import AnalogSwitch
 from drivers.analog import open_analog
 from drivers.analog.errors import AnalogPortInitError
+from hil.sim.analog_rig import call_core
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
+ACD: dict[str, Any] = {"agents": [{"id": "1001", "device": "desk1"}],
+                       "queues": [{"name": "sales", "members": ["1001"]}]}
+IVR: dict[str, Any] = {"flows": [{"name": "main", "start": "q", "nodes": [
+    {"name": "q", "type": "queue", "queue": "sales"}]}], "routes": [{"flow": "main"}]}
 
 
 def _start(module: str, name: str, run_dir: Path, options: dict[str, Any]
@@ -89,6 +94,9 @@ def test_inbound_line_call_rung_through_to_a_phone_process_and_cleared(run_dir: 
                      engine, FxsSettings(country="CN", extension="201"))
     switch.add(fxo)
     switch.add(fxs)
+    # the call core routes the line's call through a queue to the agent at desk1
+    _registry, center = call_core(switch, clock, engine, events.append, ACD, IVR)
+    center.acd.login("1001", "desk1")
     try:
         _scenario(run_dir, switch, engine, clock, fxo, fxs, events)
     finally:
@@ -108,11 +116,8 @@ def _scenario(run_dir: Path, switch: AnalogSwitch, engine: MediaEngine, clock: V
 
     tick(5)
     assert _control(run_dir, "line1", "ring", number="13912345678")["state"] == "alerting"
-    rung = False
     for _ in range(800):
         tick(1)
-        if fxo.state is FxoState.ANSWERED and not rung:
-            rung = switch.ring_extension(fxo, "201", fxo.caller_id)
         if fxs.state is FxsState.CONNECTED:
             break
     assert fxo.caller_id is not None and fxo.caller_id.number == "13912345678"

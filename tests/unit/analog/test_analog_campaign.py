@@ -80,6 +80,7 @@ def line_campaign(seed: int) -> None:
 def phone_campaign(seed: int) -> None:
     rng = random.Random(seed)
     rig = AnalogRig()
+    rig.attach_core()  # the phones call through the call core, as on the box
     plan = (DialRule("2XX", "ext"),)
     a, pa = rig.add_phone("desk1", FxsSettings(country="CN", extension="201", dial_plan=plan,
                                                off_hook_warning_s=3, howler_s=3,

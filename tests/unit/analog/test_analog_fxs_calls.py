@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from appliance.calls.originate import NO_ANSWER_S
 from appliance.signalling.analog.dialplan import DialRule
 from appliance.signalling.analog.fxo import FxoSettings, FxoState
 from appliance.signalling.analog.fxs import FxsChannel, FxsSettings, FxsState
@@ -21,6 +22,7 @@ FEATURES = {"*21": "agent-login", "*22": "agent-logout", "*23": "agent-pause"}
 @pytest.fixture
 def rig() -> Iterator[AnalogRig]:
     r = AnalogRig()
+    r.attach_core()  # phone to phone and out on a line are calls of the call core
     yield r
     r.close()
 
@@ -179,27 +181,37 @@ def test_refused_feature_code_gets_reorder(rig: AnalogRig) -> None:
     assert a.state is FxsState.TONE
 
 
+def _call_of(rig: AnalogRig, port: FxsChannel) -> str:
+    return str(rig.switch.row(port).get("call_id", ""))
+
+
 def test_flash_consultation_then_hang_up_transfers_the_held_party(rig: AnalogRig) -> None:
     a, pa, b, pb = _two_phones(rig)
     c, pc = _phone(rig, "desk3", "203")
     rig.step(2)
     pa.lift()
-    rig.run(0.3)
+    rig.run_until(lambda: "dial" in pa.tones, timeout_s=1)
     pa.dial_dtmf("202")
     rig.run_until(lambda: b.state is FxsState.RINGING, timeout_s=3)
     pb.lift()
     rig.run_until(lambda: a.state is FxsState.CONNECTED, timeout_s=2)
+    assert rig.center is not None
+    call = rig.center.calls.calls[_call_of(rig, a)]
     pa.flash(200)
     rig.run(1.2)
-    assert a.state is FxsState.DIALTONE and a.held is b
+    assert a.state is FxsState.DIALTONE and call.on_hold  # desk2 held by the core
     pa.dial_dtmf("203")
     rig.run_until(lambda: c.state is FxsState.RINGING, timeout_s=3)
     pc.lift()
-    rig.run_until(lambda: a.state is FxsState.CONNECTED and a.peer is c, timeout_s=2)
+    rig.run_until(lambda: c.state is FxsState.CONNECTED, timeout_s=2)
+    pc.talk(600.0)
+    rig.run(0.5)
+    assert pa.hears_tone_hz(600.0)  # consulting desk3
+    pc.talk(None)
     pa.hang_up()
     rig.run(1.5)
-    assert a.state is FxsState.IDLE
-    assert rig.switch.partner["desk2"] is c and rig.switch.partner["desk3"] is b
+    assert a.state is FxsState.IDLE and not call.on_hold and not call.ended
+    assert _call_of(rig, b) == _call_of(rig, c) == call.call_id  # one call, handed over
     pb.talk(900.0)
     rig.run(0.5)
     assert pc.hears_tone_hz(900.0)
@@ -208,16 +220,22 @@ def test_flash_consultation_then_hang_up_transfers_the_held_party(rig: AnalogRig
 def test_flash_during_consultation_returns_to_the_held_party(rig: AnalogRig) -> None:
     a, pa, b, pb = _two_phones(rig)
     pa.lift()
-    rig.run(0.3)
+    rig.run_until(lambda: "dial" in pa.tones, timeout_s=1)
     pa.dial_dtmf("202")
     rig.run_until(lambda: b.state is FxsState.RINGING, timeout_s=3)
     pb.lift()
     rig.run_until(lambda: a.state is FxsState.CONNECTED, timeout_s=2)
+    assert rig.center is not None
+    call = rig.center.calls.calls[_call_of(rig, a)]
     pa.flash(200)
     rig.run(1.2)
+    assert a.state is FxsState.DIALTONE and call.on_hold
     pa.flash(200)
     rig.run(1.2)
-    assert a.state is FxsState.CONNECTED and a.peer is b and a.held is None
+    assert a.state is FxsState.CONNECTED and not call.on_hold
+    pb.talk(800.0)
+    rig.run(0.5)
+    assert pa.hears_tone_hz(800.0)
 
 
 def test_calling_a_busy_extension_gives_busy_tone(rig: AnalogRig) -> None:
@@ -277,13 +295,12 @@ def test_far_end_clear_by_polarity_reversal_when_configured(rig: AnalogRig) -> N
 
 def test_an_unanswered_phone_stops_ringing_and_the_caller_hears_reorder(
         rig: AnalogRig) -> None:
-    rig.switch.no_answer_s = 8.0
     a, pa, b, pb = _two_phones(rig)
     pa.lift()
     rig.run(0.3)
     pa.dial_dtmf("202")
     rig.run_until(lambda: b.state is FxsState.RINGING, timeout_s=3)
-    rig.run(8.5)
+    rig.run(NO_ANSWER_S + 0.5)  # the core gives up (Q.850 cause 19)
     assert b.state is FxsState.IDLE and not pb.ringing
     assert a.state is FxsState.TONE and "no answer" in a.history[-1]
 

@@ -14,7 +14,7 @@ def test_values_are_formatted_for_people() -> None:
 
 def test_a_port_row_keeps_no_python_spelling() -> None:
     row = port_row({"name": "fxs1", "busied_out": False, "battery": True, "call_id": None,
-                    "cadence": [1.0, 4.0], "partner": ""})
+                    "cadence": [1.0, 4.0], "peer": ""})
     assert row == {"name": "fxs1", "busied_out": "no", "battery": "yes", "call_id": "-",
-                   "cadence": "1, 4", "partner": "-"}
+                   "cadence": "1, 4", "peer": "-"}
     assert not any(v in ("True", "False", "None") or v.startswith("[") for v in row.values())
