@@ -10,6 +10,7 @@ tap queue, the audio and bytes written, the disk throughput and the tick time.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shutil
 import sys
@@ -47,9 +48,14 @@ def main() -> None:
         caller = engine.register(f"span{n // 30 + 1}/{n % 30 + 1}")
         agent = engine.register(f"sip/agent{n}")
         engine.bridge(caller, agent)
-        recorder.call_connected(CallInfo(f"bench-{n}", caller="0612345678", agent=f"a{n}"),
-                                caller, agent)
         legs.append((caller, agent))
+
+    async def record_all() -> None:  # as telephonyd starts them: files in workers, taps here
+        await asyncio.gather(*(
+            recorder.record(CallInfo(f"bench-{n}", caller="0612345678", agent=f"a{n}"),
+                            lambda pair=pair: pair, reason="all")
+            for n, pair in enumerate(legs)))
+    asyncio.run(record_all())
     ticks = int(args.seconds / 0.02)
     tick_times: list[float] = []
     started = time.perf_counter()

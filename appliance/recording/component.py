@@ -24,7 +24,7 @@ from appliance.media.engine import ChannelHandle, MediaError
 from appliance.recording.control import register_recording_methods
 from appliance.recording.index import RecordingError, RecordingIndex
 from appliance.recording.policy import CallInfo
-from appliance.recording.recorder import Recorder
+from appliance.recording.recorder import Recorder, legs_of
 from appliance.runtime.events import Event
 from appliance.runtime.service import Component, Service
 from appliance.stats.live import register_live_method
@@ -106,7 +106,8 @@ class RecordingComponent(Component):
         found = self._call_lookup(call.call_id)
         if found is None or self.recorder is None:
             raise RecordingError(f"call {call.call_id} has no agent bridged to record")
-        return f"recording {self.recorder.feature_code(code, *found)}"
+        done = self.recorder.feature_code(code, found[0], legs_of(self._call_lookup, call.call_id))
+        return f"recording {done}"
 
     @staticmethod
     def _alarm(service: Service, topic: str, data: dict[str, Any]) -> None:
@@ -164,7 +165,7 @@ class RecordingComponent(Component):
             and self.recorder is not None
             and not self.recorder.is_recording(found[0].call_id)
         ):
-            self.recorder.call_connected(*found)
+            self.recorder.call_connected(found[0], legs_of(self._call_lookup, found[0].call_id))
 
     def _ended(self, event: Event) -> None:
         if self.recorder is not None:

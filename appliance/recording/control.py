@@ -17,10 +17,9 @@ from typing import Any, Protocol
 from appliance.recording.index import RecordingError
 from appliance.recording.maintenance import mono, playable_pcm
 from appliance.recording.policy import CallInfo
-from appliance.recording.recorder import Recorder
+from appliance.recording.recorder import CallLookup, Recorder, legs_of
 from appliance.runtime.control import ControlError
 
-CallLookup = Callable[[str], tuple[CallInfo, Any, Any] | None]
 ChannelLookup = Callable[[str], Any | None]
 
 
@@ -53,9 +52,9 @@ def register_recording_methods(server: Server, recorder: Recorder, calls: CallLo
         return found
 
     async def start(params: dict[str, Any]) -> dict[str, Any]:
-        info, caller, agent = call(params)
+        info, _caller, _agent = call(params)
         try:
-            active = recorder.start(info, caller, agent, reason="demand")
+            active = await recorder.record(info, legs_of(calls, info.call_id), reason="demand")
         except RecordingError as exc:
             raise ControlError("refused", str(exc)) from exc
         return {"recording_id": active.rec_id, "path": active.path}

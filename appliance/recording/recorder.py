@@ -2,14 +2,22 @@
 
 The call core calls :meth:`Recorder.call_connected` when a caller meets an
 agent (policy recordings) and :meth:`Recorder.feature_code` for the on-demand
-and pause codes; the CLI reaches :meth:`start`, :meth:`stop`, :meth:`pause`
+and pause codes; the CLI reaches :meth:`record`, :meth:`stop`, :meth:`pause`
 and :meth:`resume` through the control socket. A recording that cannot start
 (folder missing and not creatable, disk full) raises an alarm and a
 :class:`RecordingError`; the call itself always continues.
+
+Starting one touches the disk and the database (folder, free space, the new
+file and its header, the index row): :meth:`prepare` does that in a worker
+thread, and only the tap (:meth:`attach`) runs on the event loop that owns the
+media engine, so a slow disk or a busy database never delays a tick. The tap
+begins when the worker is done, typically within the tick after the bridge.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -53,6 +61,33 @@ class ActiveRecording:
     done: threading.Event = field(default_factory=threading.Event)
 
 
+@dataclass(frozen=True)
+class PreparedRecording:
+    """A recording's file and index row, made by :meth:`Recorder.prepare`, not tapped yet."""
+
+    rec_id: int
+    call: CallInfo
+    writer: WavWriter
+    path: str
+    relative: str  # the path inside the recordings folder, as the index has it
+    reason: str  # why it is recorded (the policy's reason, or 'demand')
+    min_free: int  # bytes the disk must keep free while it records
+
+
+# the call's two legs to tap (caller, agent) at the moment the tap starts; None: call ended
+LegLookup = Callable[[], tuple[Any, Any] | None]
+# a call in progress by id: what the policy knows of it and its (caller, agent) handles
+CallLookup = Callable[[str], tuple[CallInfo, Any, Any] | None]
+
+
+def legs_of(calls: CallLookup, call_id: str) -> LegLookup:
+    """The :data:`LegLookup` of one call, looked up again when its tap starts."""
+    def legs() -> tuple[Any, Any] | None:
+        found = calls(call_id)
+        return (found[1], found[2]) if found is not None else None
+    return legs
+
+
 def safe_name(text: str) -> str:
     """A call id made safe for a file name."""
     cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
@@ -70,6 +105,9 @@ class Recorder:
         self.policy = RecordingPolicy(settings)
         self._alarm = alarm
         self._active: dict[str, ActiveRecording] = {}
+        self._starting: set[str] = set()  # call ids whose recording is being prepared
+        self._tasks: set[asyncio.Task[ActiveRecording]] = set()  # start_soon's, kept alive
+        self._shut = False  # after shutdown() no recording starts
         self._lock = threading.Lock()
 
     def reconfigure(self, settings: RecordingSection) -> None:
@@ -119,25 +157,22 @@ class Recorder:
         return recovered
 
     # ---------------------------------------------------------------- calls
-    def call_connected(self, call: CallInfo, caller: Any, agent: Any) -> ActiveRecording | None:
-        """Policy recording when a caller meets an agent; None when the policy says no."""
+    def call_connected(self, call: CallInfo, legs: LegLookup) -> bool:
+        """A caller met an agent: start the policy's recording (:meth:`start_soon`);
+        False when the policy records no such call."""
         reason = self.policy.reason(call)
         if reason is None:
-            return None
-        try:
-            return self.start(call, caller, agent, reason=reason)
-        except RecordingError as exc:
-            log.error("call %s is not recorded: %s", call.call_id, exc,
-                      extra={"call_id": call.call_id})
-            return None
+            return False
+        self.start_soon(call, legs, reason=reason)
+        return True
 
-    def feature_code(self, code: str, call: CallInfo, caller: Any, agent: Any) -> str | None:
+    def feature_code(self, code: str, call: CallInfo, legs: LegLookup) -> str | None:
         """On-demand start/stop and pause/resume by feature code; returns what was done."""
         if code == self.settings.on_demand_code:
             if self.is_recording(call.call_id):
                 self.stop(call.call_id)
                 return "stopped"
-            self.start(call, caller, agent, reason="demand")
+            self.start_soon(call, legs, reason="demand")
             return "started"
         if code == self.settings.pause_code:
             active = self._get(call.call_id)
@@ -149,16 +184,19 @@ class Recorder:
         return None
 
     def is_recording(self, call_id: str) -> bool:
+        """Recorded now, or a recording of it on its way (:meth:`record`)."""
         with self._lock:
-            return call_id in self._active
+            return call_id in self._active or call_id in self._starting
 
     def active(self) -> list[ActiveRecording]:
         with self._lock:
             return list(self._active.values())
 
-    def start(self, call: CallInfo, caller: Any, agent: Any, *, reason: str) -> ActiveRecording:
-        if self.is_recording(call.call_id):
-            raise RecordingError(f"call {call.call_id} is already being recorded")
+    # -- starting a recording: the files and the index row in a worker, the tap on the loop
+    def prepare(self, call: CallInfo, *, reason: str) -> PreparedRecording:
+        """The file and its index row for a new recording of ``call`` (blocking: folder,
+        disk, database and file I/O, so never on the event loop; :meth:`record` runs it
+        in a worker). Raises :class:`RecordingError` (with an alarm) when it cannot."""
         self.check_folder()
         min_free = int(self.settings.min_free_mb * 1_000_000)
         free = shutil.disk_usage(self.root).free
@@ -185,29 +223,81 @@ class Recorder:
             channels=fmt.channels, agent=call.agent, extension=call.extension, queue=call.queue,
             caller=call.caller, dnis=call.dnis, policy=reason,
         )
+        return PreparedRecording(rec_id, call, writer, path, relative, reason, min_free)
+
+    def discard(self, prepared: PreparedRecording) -> None:
+        """Undo :meth:`prepare` for a recording that never got its tap (blocking)."""
+        prepared.writer.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(prepared.path)
+        self.index.remove(prepared.rec_id)
+
+    def attach(self, prepared: PreparedRecording, caller: Any, agent: Any) -> ActiveRecording:
+        r"""Tap the call's two legs into the prepared file (on the loop, which owns the
+        engine; no I/O). Raises :class:`RecordingError` when a leg is gone: then the
+        caller :meth:`discard`\ s ``prepared`` in a worker."""
+        call = prepared.call
         holder: dict[str, ActiveRecording] = {}
 
         def closed(result: SinkResult) -> None:
             self._closed(holder["active"], result)
 
-        sink = WavSink(writer, header_interval=self.settings.header_interval,
-                       sync_interval=self.settings.sync_interval, min_free_bytes=min_free,
-                       on_closed=closed, on_alarm=self.alarm)
+        fmt = prepared.writer.format
+        sink = WavSink(prepared.writer, header_interval=self.settings.header_interval,
+                       sync_interval=self.settings.sync_interval,
+                       min_free_bytes=prepared.min_free, on_closed=closed, on_alarm=self.alarm)
         mode = "stereo" if fmt.channels == 2 else "mixed"
-        active = ActiveRecording(rec_id, call, sink, None, path)
+        active = ActiveRecording(prepared.rec_id, call, sink, None, prepared.path)
         holder["active"] = active
         try:
             active.tap = self.tapper.tap(caller, agent, sink, mode=mode, label=call.call_id)
         except (ValueError, LookupError, MediaError) as exc:  # e.g. a leg already gone
-            writer.close()
-            os.unlink(path)
-            self.index.remove(rec_id)
             raise RecordingError(f"cannot record call {call.call_id}: {exc}") from exc
         with self._lock:
             self._active[call.call_id] = active
-        log.info("recording call %s (%s) to %s", call.call_id, reason, relative,
-                 extra={"call_id": call.call_id})
+        log.info("recording call %s (%s) to %s", call.call_id, prepared.reason,
+                 prepared.relative, extra={"call_id": call.call_id})
         return active
+
+    async def record(self, call: CallInfo, legs: LegLookup, *, reason: str) -> ActiveRecording:
+        """Start recording ``call``: :meth:`prepare` in a worker, then :meth:`attach` to the
+        legs ``legs()`` gives at that moment (None: the call ended meanwhile, and the
+        prepared file is dropped). The call is 'being recorded' from the first moment, so
+        a second start is refused while the first one is on its way."""
+        if self.is_recording(call.call_id):
+            raise RecordingError(f"call {call.call_id} is already being recorded")
+        with self._lock:
+            self._starting.add(call.call_id)
+        try:
+            prepared = await asyncio.to_thread(self.prepare, call, reason=reason)
+            found = legs() if not self._shut else None
+            try:
+                if found is None:
+                    raise RecordingError(f"call {call.call_id} ended before its recording began")
+                return self.attach(prepared, *found)
+            except RecordingError:
+                await asyncio.to_thread(self.discard, prepared)
+                raise
+        finally:
+            with self._lock:
+                self._starting.discard(call.call_id)
+
+    def start_soon(self, call: CallInfo, legs: LegLookup, *, reason: str) -> None:
+        """:meth:`record` as a task of the running loop, for the call core's synchronous
+        paths (a bridge, a keypad code); a failure is logged (and alarmed by prepare),
+        the call itself goes on."""
+        task = asyncio.get_running_loop().create_task(self.record(call, legs, reason=reason))
+        self._tasks.add(task)
+        task.add_done_callback(self._started)
+
+    def _started(self, task: asyncio.Task[ActiveRecording]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("a call is not recorded: %s", exc)
+
+    def starting(self) -> list[asyncio.Task[ActiveRecording]]:
+        """Recordings on their way (:meth:`start_soon`), for a caller that must wait."""
+        return list(self._tasks)
 
     def _get(self, call_id: str) -> ActiveRecording:
         with self._lock:
@@ -242,6 +332,7 @@ class Recorder:
     def shutdown(self, timeout: float = 10.0) -> list[str]:
         """Orderly stop (PWR-2): stop every recording and wait until each file is final and
         indexed. Returns the call ids whose files did not close in time (logged)."""
+        self._shut = True
         stopping = [self.stop(a.call.call_id) for a in self.active()]
         deadline = self.clock.monotonic() + timeout
         late: list[str] = []

@@ -23,6 +23,7 @@ from appliance.store import open_database
 pytestmark = pytest.mark.integration
 
 CHILD = textwrap.dedent("""
+    import asyncio
     import sys
     import numpy as np
     from appliance.config.sections.recording import RecordingSection
@@ -40,7 +41,8 @@ CHILD = textwrap.dedent("""
                                 min_free_mb=0)
     recorder = Recorder(root, RecordingIndex(db), engine, settings,
                         RealClock())
-    recorder.call_connected(CallInfo("c-kill", caller="0612", agent="a1"), caller, agent)
+    asyncio.run(recorder.record(CallInfo("c-kill", caller="0612", agent="a1"),
+                                lambda: (caller, agent), reason="all"))
     n = 0
     while True:
         caller.write_input(np.full(160, 1000 + n, np.int16))

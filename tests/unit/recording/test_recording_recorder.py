@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -22,10 +24,12 @@ from appliance.recording import (
     read_audio,
 )
 from appliance.recording.policy import RecordingPolicy
+from appliance.recording.recorder import ActiveRecording
 from appliance.recording.sink import file_checksum
 from appliance.recording.wav import read_info
 from appliance.runtime.clock import RealClock, VirtualClock
 
+T = TypeVar("T")
 CALL = CallInfo("c-1", caller="0612345678", dnis="3000", agent="a1", extension="201",
                 queue="sales")
 
@@ -43,6 +47,34 @@ class Rig:
         self.recorder = Recorder(self.root, self.index, self.engine, settings,
                                  VirtualClock(), alarm=lambda n, d: self.alarms.append((n, d)))
         self.frame_no = 0
+        self.loop = asyncio.new_event_loop()
+
+    def legs(self) -> tuple[Any, Any] | None:
+        return self.caller, self.agent
+
+    def start(self, call: CallInfo = CALL, reason: str = "all") -> ActiveRecording:
+        """Recorder.record as the control socket awaits it."""
+        return self.loop.run_until_complete(self.recorder.record(call, self.legs, reason=reason))
+
+    def on_loop(self, action: Callable[[], T]) -> T:
+        """``action`` on the loop (as the call core runs it), then the recordings it began."""
+        async def run() -> T:
+            result = action()
+            await asyncio.gather(*self.recorder.starting(), return_exceptions=True)
+            return result
+        return self.loop.run_until_complete(run())
+
+    def connected(self, call: CallInfo = CALL) -> ActiveRecording | None:
+        """A caller met the agent: the policy's recording, once begun (None: not recorded)."""
+        self.on_loop(lambda: self.recorder.call_connected(call, self.legs))
+        return next((a for a in self.recorder.active() if a.call.call_id == call.call_id), None)
+
+    def code(self, code: str, call: CallInfo = CALL) -> str | None:
+        return self.on_loop(lambda: self.recorder.feature_code(code, call, self.legs))
+
+    def close(self) -> None:
+        self.engine.close()
+        self.loop.close()
 
     def talk(self, frames: int) -> None:
         """Caller frames carry 1000 + n, agent frames -n (n = frame number)."""
@@ -62,7 +94,7 @@ class Rig:
 def rig(tmp_path: Path) -> Iterator[Rig]:
     built = Rig(tmp_path, RecordingSection(policy="all", sync_interval=0.2, min_free_mb=0))
     yield built
-    built.engine.close()
+    built.close()
 
 
 def frame_values(audio: np.ndarray) -> list[tuple[int, int]]:
@@ -70,7 +102,7 @@ def frame_values(audio: np.ndarray) -> list[tuple[int, int]]:
 
 
 def test_a_recorded_call_is_indexed_with_stereo_audio(rig: Rig) -> None:
-    active = rig.recorder.call_connected(CALL, rig.caller, rig.agent)
+    active = rig.connected()
     assert active is not None
     rig.talk(50)
     rig.finish()
@@ -87,13 +119,13 @@ def test_a_recorded_call_is_indexed_with_stereo_audio(rig: Rig) -> None:
 
 
 def test_pause_writes_silence_for_the_sensitive_part(rig: Rig) -> None:
-    rig.recorder.start(CALL, rig.caller, rig.agent, reason="demand")
+    rig.start(reason="demand")
     rig.talk(10)
-    assert rig.recorder.feature_code("*2", CALL, rig.caller, rig.agent) == "paused"
+    assert rig.code("*2") == "paused"
     rig.engine.writer.flush()
     rig.talk(10)
     rig.engine.writer.flush()
-    assert rig.recorder.feature_code("*2", CALL, rig.caller, rig.agent) == "resumed"
+    assert rig.code("*2") == "resumed"
     rig.talk(10)
     rig.finish()
     (row,) = rig.index.all()
@@ -105,20 +137,20 @@ def test_pause_writes_silence_for_the_sensitive_part(rig: Rig) -> None:
 
 def test_on_demand_code_starts_and_stops_segments(tmp_path: Path) -> None:
     rig = Rig(tmp_path, RecordingSection(policy="none", min_free_mb=0))
-    assert rig.recorder.call_connected(CALL, rig.caller, rig.agent) is None
-    assert rig.recorder.feature_code("*1", CALL, rig.caller, rig.agent) == "started"
+    assert rig.connected() is None
+    assert rig.code("*1") == "started"
     rig.talk(5)
-    assert rig.recorder.feature_code("*1", CALL, rig.caller, rig.agent) == "stopped"
+    assert rig.code("*1") == "stopped"
     rig.engine.writer.flush()
     rig.talk(5)
-    assert rig.recorder.feature_code("*1", CALL, rig.caller, rig.agent) == "started"
+    assert rig.code("*1") == "started"
     rig.talk(5)
     rig.finish()
     rows = rig.index.search(SearchFilter(call_id="c-1"))
     assert [(r.segment, r.policy, round(r.duration, 2)) for r in rows] == [
         (1, "demand", 0.1), (2, "demand", 0.1)]
-    assert rig.recorder.feature_code("#9", CALL, rig.caller, rig.agent) is None
-    rig.engine.close()
+    assert rig.code("#9") is None
+    rig.close()
 
 
 @pytest.mark.parametrize(
@@ -140,7 +172,7 @@ def test_policy_decides_by_queue_agent_and_number(settings: RecordingSection, ca
 
 
 def test_disk_full_stops_the_recording_cleanly_and_raises_an_alarm(rig: Rig) -> None:
-    active = rig.recorder.start(CALL, rig.caller, rig.agent, reason="all")
+    active = rig.start()
     rig.talk(20)
     rig.engine.writer.flush()
     full = os.open("/dev/full", os.O_WRONLY)
@@ -164,10 +196,10 @@ def test_disk_full_stops_the_recording_cleanly_and_raises_an_alarm(rig: Rig) -> 
 def test_low_free_space_refuses_to_start_with_an_alarm(tmp_path: Path) -> None:
     rig = Rig(tmp_path, RecordingSection(policy="all", min_free_mb=1e12))
     with pytest.raises(RecordingError, match="min_free_mb"):
-        rig.recorder.start(CALL, rig.caller, rig.agent, reason="all")
-    assert rig.recorder.call_connected(CALL, rig.caller, rig.agent) is None  # the call goes on
+        rig.start()
+    assert rig.connected() is None  # the call goes on
     assert [name for name, _ in rig.alarms] == ["recording.disk-full", "recording.disk-full"]
-    rig.engine.close()
+    rig.close()
 
 
 def test_missing_recordings_folder_is_created_or_reported(tmp_path: Path) -> None:
@@ -178,13 +210,13 @@ def test_missing_recordings_folder_is_created_or_reported(tmp_path: Path) -> Non
     blocker.write_text("x")
     rig.recorder.root = str(blocker / "recordings")
     with pytest.raises(RecordingError, match="cannot be created"):
-        rig.recorder.start(CALL, rig.caller, rig.agent, reason="all")
+        rig.start()
     assert rig.alarms[-1][0] == "recording.folder"
-    rig.engine.close()
+    rig.close()
 
 
 def test_recover_completes_rows_left_by_a_crash(rig: Rig) -> None:
-    active = rig.recorder.start(CALL, rig.caller, rig.agent, reason="all")
+    active = rig.start()
     rig.talk(30)
     rig.engine.writer.flush()
     # the process dies here: the row says 'recording', the header may be stale
@@ -199,9 +231,9 @@ def test_recover_completes_rows_left_by_a_crash(rig: Rig) -> None:
 
 
 def test_double_start_and_unknown_call_are_refused(rig: Rig) -> None:
-    rig.recorder.start(CALL, rig.caller, rig.agent, reason="all")
+    rig.start()
     with pytest.raises(RecordingError, match="already"):
-        rig.recorder.start(CALL, rig.caller, rig.agent, reason="all")
+        rig.start()
     with pytest.raises(RecordingError, match="not being recorded"):
         rig.recorder.pause("nope")
     rig.finish()
@@ -210,8 +242,6 @@ def test_double_start_and_unknown_call_are_refused(rig: Rig) -> None:
 def test_control_socket_methods_start_pause_stop_and_play(
     rig: Rig, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import asyncio
-
     from appliance.recording.control import register_recording_methods
     from appliance.runtime.control import ControlError
 
@@ -228,7 +258,7 @@ def test_control_socket_methods_start_pause_stop_and_play(
         channels=lambda name: supervisor if name == "sip/sup1" else None, player=rig.engine)
 
     def call(method: str, **params: Any) -> Any:
-        return asyncio.run(methods[method](params))
+        return rig.loop.run_until_complete(methods[method](params))
 
     started = call("rec.start", call_id="c-1")
     rig.talk(10)
@@ -263,21 +293,43 @@ def test_control_socket_methods_start_pause_stop_and_play(
         call("rec.play", recording_id=started["recording_id"], channel="sip/x")
 
 
+def test_the_file_and_its_row_are_made_off_the_loop_and_dropped_if_the_call_ended(
+        rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A recording's disk and database work never runs on the loop that ticks the media
+    (issue 13); a call that ended while its file was being made leaves neither file nor row."""
+    threads: list[str] = []
+    prepare = rig.recorder.prepare
+
+    def preparing(call: CallInfo, *, reason: str) -> Any:
+        threads.append(threading.current_thread().name)
+        return prepare(call, reason=reason)
+
+    monkeypatch.setattr(rig.recorder, "prepare", preparing)
+    assert rig.connected() is not None
+    assert threads and threads[0] != threading.main_thread().name
+    rig.finish()
+    gone = CallInfo("c-2", agent="a1")
+    assert rig.on_loop(lambda: rig.recorder.call_connected(gone, lambda: None))
+    assert not rig.recorder.is_recording("c-2")
+    assert [r.call_id for r in rig.index.all()] == ["c-1"]
+    assert [f for _, _, files in os.walk(rig.root) for f in files if "c-2" in f] == []
+
+
 def test_orderly_shutdown_closes_every_recording(tmp_path: Path) -> None:
     rig = Rig(tmp_path, RecordingSection(policy="all", min_free_mb=0))
     rig.recorder.clock = RealClock()
-    rig.recorder.call_connected(CALL, rig.caller, rig.agent)
+    rig.connected()
     rig.talk(25)
     assert rig.recorder.shutdown(timeout=5) == []
     (row,) = rig.index.all()
     assert row.status == "complete" and row.duration == pytest.approx(0.5)
     assert read_info(os.path.join(rig.root, row.path)).consistent
-    rig.engine.close()
+    rig.close()
 
 
 def test_a_tap_refused_by_the_engine_leaves_no_file_and_no_row(rig: Rig) -> None:
     rig.engine.unregister(rig.agent)  # the agent leg is gone before recording starts
     with pytest.raises(RecordingError, match="cannot record call c-1"):
-        rig.recorder.start(CALL, rig.caller, rig.agent, reason="all")
+        rig.start()
     assert rig.index.all() == []
     assert [f for _, _, files in os.walk(rig.root) for f in files] == []
