@@ -93,6 +93,44 @@ def bench_engine(channels: int, ticks: int, pool: np.ndarray) -> dict[str, float
     }
 
 
+def bench_playback(listeners: int, ticks: int) -> tuple[float, float, float]:
+    """Callers waiting in a queue: half hear one music-on-hold file (looped), half one
+    prompt started a tick apart; per tick: the engine's playback cost (tick with the
+    players minus tick without), and a per-listener read loop (the pre-issue-14 way)
+    for the same frames, both in seconds, and the tick without players."""
+    moh = (np.sin(np.arange(10 * 8000) / 8) * 3000).astype(np.int16)
+    prompt = (np.sin(np.arange(3 * 8000) / 5) * 3000).astype(np.int16)
+
+    def tick_cost(play: bool) -> float:
+        engine = MediaEngine(listeners)
+        handles = [engine.register(f"q{i}") for i in range(listeners)]
+        cpu: list[float] = []
+        for t in range(ticks):
+            if play and t < listeners // 2:  # the prompt listeners join one a tick
+                engine.play_samples(handles[listeners // 2 + t], prompt, tag="welcome",
+                                    loop=True)
+            if play and t == 0:
+                for handle in handles[: listeners // 2]:
+                    engine.play_samples(handle, moh, tag="moh", loop=True)
+            started = time.thread_time()
+            engine.tick()
+            cpu.append(time.thread_time() - started)
+        engine.close()
+        return float(np.median(cpu[listeners:]))
+
+    frame = np.arange(160)
+    positions = np.arange(listeners) * 160
+    started = time.thread_time()
+    for _ in range(ticks):
+        for i in range(listeners):  # one modulo gather per listener and tick
+            samples = moh if i < listeners // 2 else prompt
+            _ = samples[(positions[i] + frame) % len(samples)]
+            positions[i] += 160
+    per_listener = (time.thread_time() - started) / ticks
+    idle = tick_cost(False)
+    return tick_cost(True) - idle, per_listener, idle
+
+
 def bench_per_channel_loop(channels: int, ticks: int, pool: np.ndarray) -> float:
     """The same work one channel at a time: decode, DTMF, cross-connect, tap, encode."""
     detectors = [DtmfDetector(1) for _ in range(channels)]
@@ -224,6 +262,13 @@ def main() -> None:
             f"{result['process_per_tick'] * 1e3:7.3f} "
             f"{loop * 1e3:8.2f} {loop / result['median']:7.1f}x {int(result['dropped']):5d}"
         )
+    print("Playback to callers waiting in a queue (half music on hold, half one prompt)")
+    print(f"{'callers':>7} {'players ms':>10} {'per caller us':>13} {'per-caller loop ms':>18} "
+          f"{'speed-up':>8}")
+    for listeners in (30, 90, 180):
+        players, loop, _idle = bench_playback(listeners, max(400, args.ticks // 3))
+        print(f"{listeners:7d} {players * 1e3:10.3f} {players / listeners * 1e6:13.2f} "
+              f"{loop * 1e3:18.3f} {loop / max(players, 1e-9):7.1f}x")
     sample = bench_per_sample(30, 5, pool)
     per_core = int(0.5 * BUDGET / (sample / 30))
     print(

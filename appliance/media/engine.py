@@ -51,7 +51,7 @@ from appliance.media.dsp.cpt import CallProgressDetector, CptProfile
 from appliance.media.dsp.dtmf import DtmfDetector
 from appliance.media.dsp.tones import ToneSpec, parse_tone
 from appliance.media.events import DtmfDigit, MediaEvent, PlaybackFinished, ToneDetected
-from appliance.media.players import SamplePlayer, tone_player
+from appliance.media.players import PlayerGroup, SamplePlayer, group_players, tone_player
 from appliance.media.prompts import Prompt
 from appliance.media.recording import RecordingTap, RecordingWriter, TapMode, TapSink
 from appliance.media.slip import SlipBuffer
@@ -226,6 +226,7 @@ class MediaEngine:
         self._routes: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]] = []
         self._routes_dirty = False
         self._playbacks: dict[int, _Playback] = {}
+        self._player_groups: list[PlayerGroup] | None = None  # compiled from _playbacks
         self._tones = {name: parse_tone(text) for name, text in (tones or {}).items()}
         self._tone_level = tone_level_dbm0
         self._dtmf = DtmfDetector(capacity, **(dtmf_options or {}))
@@ -313,7 +314,7 @@ class MediaEngine:
         self._check(handle)
         self.unbridge(handle)
         slot = handle.slot
-        self._playbacks.pop(slot, None)
+        self._drop_playback(slot)
         self.enable_dtmf(handle, False)
         self.enable_cpt(handle, False)
         for tap in [t for t in self._taps.values() if slot in (t.caller_slot, t.agent_slot)]:
@@ -577,10 +578,24 @@ class MediaEngine:
         self.stop_playback(handle)
         if barge_in:
             self.enable_dtmf(handle)
+        self._regroup_players()
         self._playbacks[handle.slot] = _Playback(player, tag, mix, barge_in)
 
+    def _drop_playback(self, slot: int) -> _Playback | None:
+        if slot in self._playbacks:
+            self._regroup_players()
+        return self._playbacks.pop(slot, None)
+
+    def _regroup_players(self) -> None:
+        """The playbacks change: the groups give their positions back and are rebuilt at
+        the next tick."""
+        if self._player_groups is not None:
+            for group in self._player_groups:
+                group.sync()
+            self._player_groups = None
+
     def stop_playback(self, handle: ChannelHandle) -> None:
-        playback = self._playbacks.pop(handle.slot, None)
+        playback = self._drop_playback(handle.slot)
         if playback is not None:
             self._emit(PlaybackFinished(handle, playback.tag, "stopped", self.stats.ticks))
 
@@ -684,7 +699,7 @@ class MediaEngine:
                 self._emit(DtmfDigit(handle, ev.digit, tick_no))
                 playback = self._playbacks.get(ev.channel)
                 if playback is not None and playback.barge_in:
-                    del self._playbacks[ev.channel]
+                    self._drop_playback(ev.channel)
                     self._emit(PlaybackFinished(handle, playback.tag, "barge-in", tick_no))
         if len(self._cpt_rows):
             for cev in self._cpt.process(self._in[self._cpt_rows], self._cpt_rows):
@@ -702,18 +717,9 @@ class MediaEngine:
             else:
                 mixed = self._in[src].sum(axis=1, dtype=np.int32)
                 out[dst] = np.clip(mixed, -32768, 32767)
-        # 4. players
-        for slot, playback in list(self._playbacks.items()):
-            frame = playback.player.read()
-            handle = self._handles[slot]
-            assert handle is not None
-            if frame is None:
-                del self._playbacks[slot]
-                self._emit(PlaybackFinished(handle, playback.tag, "done", tick_no))
-            elif playback.mix:
-                out[slot] = np.clip(out[slot].astype(np.int32) + frame, -32768, 32767)
-            else:
-                out[slot] = frame
+        # 4. players: one gather per sample buffer for every channel playing it
+        if self._playbacks:
+            self._play(out, tick_no)
         # 5. recording taps
         if self._taps:
             if self._tap_index is None:
@@ -736,6 +742,27 @@ class MediaEngine:
         if elapsed > TICK_SECONDS:
             self.stats.overruns += 1
         self._dispatch()
+
+    def _play(self, out: npt.NDArray[np.int16], tick_no: int) -> None:
+        if self._player_groups is None:
+            self._player_groups = group_players(
+                {slot: (p.player, p.mix) for slot, p in self._playbacks.items()})
+        finished: list[int] = []
+        for group in self._player_groups:
+            frames, done = group.read()
+            slots = group.slots
+            if done.any():
+                finished.extend(int(slot) for slot in slots[done])
+                frames, slots = frames[~done], slots[~done]
+            if group.mix:
+                out[slots] = np.clip(out[slots].astype(np.int32) + frames, -32768, 32767)
+            else:
+                out[slots] = frames
+        for slot in finished:
+            playback = self._drop_playback(slot)
+            handle = self._handles[slot]
+            assert playback is not None and handle is not None
+            self._emit(PlaybackFinished(handle, playback.tag, "done", tick_no))
 
     # ------------------------------------------------------------------- timing
     def timing_tick(self, source: str, priority: int) -> bool:

@@ -11,6 +11,7 @@ ever. The whole sequence repeats. Examples (ITU-T E.180 §2 and national plans):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -100,8 +101,12 @@ def to_int16(signal: npt.NDArray[np.float64]) -> npt.NDArray[np.int16]:
     return np.clip(np.rint(signal), -32768, 32767).astype(np.int16)
 
 
+@functools.lru_cache(maxsize=64)
 def render_cycle(spec: ToneSpec, dbm0: float = -10.0) -> npt.NDArray[np.int16]:
     """One full cadence cycle as int16 samples, to be played in a loop.
+
+    Rendered once per tone and level and shared (read-only): every channel hearing
+    the same ringback plays the same buffer, so the engine reads them in one pass.
 
     A continuous tone is rendered as one second, which loops without a phase
     jump for whole-hertz frequencies (fractional ones are rounded to 1 Hz).
@@ -109,9 +114,10 @@ def render_cycle(spec: ToneSpec, dbm0: float = -10.0) -> npt.NDArray[np.int16]:
     """
     if spec.continuous:
         freqs = tuple(float(round(f)) for f in spec.segments[0].frequencies)
-        return to_int16(sines(freqs, SAMPLE_RATE, dbm0))
-    parts = []
-    for seg in spec.segments:
-        n = (seg.ms or 0) * SAMPLE_RATE // 1000
-        parts.append(to_int16(sines(seg.frequencies, n, dbm0)))
-    return np.concatenate(parts)
+        cycle = to_int16(sines(freqs, SAMPLE_RATE, dbm0))
+    else:
+        cycle = np.concatenate([to_int16(sines(seg.frequencies,
+                                               (seg.ms or 0) * SAMPLE_RATE // 1000, dbm0))
+                                for seg in spec.segments])
+    cycle.setflags(write=False)
+    return cycle

@@ -290,6 +290,50 @@ def test_prompt_played_to_the_end_reports_done(engine: MediaEngine) -> None:
     assert events == [PlaybackFinished(a, "short", "done", 3)]
 
 
+def test_listeners_of_one_file_each_hear_it_from_where_they_joined(engine: MediaEngine) -> None:
+    """Callers sharing one prompt buffer are read in one pass (issue 14 item 4) and each
+    still hears it from its own start; stopping one, or one finishing, leaves the others'
+    positions alone."""
+    events: list[MediaEvent] = []
+    engine.on_event = events.append
+    ramp = np.arange(800, dtype=np.int16)  # 5 frames; sample n has the value n
+    a, b, c, d = (engine.register(n) for n in "abcd")
+    engine.play_samples(a, ramp, tag="welcome")
+    engine.tick()
+    engine.play_samples(b, ramp, tag="welcome")
+    engine.play_samples(d, ramp, tag="moh", loop=True)
+    engine.tick()
+    engine.play_samples(c, ramp, tag="welcome")
+    engine.tick()
+    assert [int(h.read_output()[0]) for h in (a, b, c, d)] == [320, 160, 0, 160]
+    engine.stop_playback(b)
+    for _ in range(2):
+        engine.tick()
+    assert [int(h.read_output()[0]) for h in (a, b, c, d)] == [640, 0, 320, 480]
+    for _ in range(3):
+        engine.tick()
+    assert [(e.channel.name, e.reason) for e in events if isinstance(e, PlaybackFinished)] == [
+        ("b", "stopped"), ("a", "done"), ("c", "done")]
+    assert int(c.read_output()[0]) == 0 and engine.playing(c) is None
+    assert int(d.read_output()[0]) == 160 and engine.playing(d) == "moh"  # looped: round again
+
+
+def test_a_tone_with_a_duration_ends_inside_its_last_frame(engine: MediaEngine) -> None:
+    events: list[MediaEvent] = []
+    engine.on_event = events.append
+    a, b = engine.register("a"), engine.register("b")
+    engine.play_tone(a, "dial", duration_s=0.03)  # 240 samples: a frame and a half
+    engine.play_tone(b, "dial")  # the same tone, unlimited: one group with a
+    outputs = []
+    for _ in range(3):
+        engine.tick()
+        outputs.append(a.read_output().copy())
+    assert [int(np.count_nonzero(o)) > 0 for o in outputs] == [True, True, False]
+    assert not outputs[1][80:].any() and outputs[1][:80].any()
+    assert [e.channel.name for e in events if isinstance(e, PlaybackFinished)] == ["a"]
+    assert engine.playing(b) == "dial" and b.read_output().any()
+
+
 def test_a_failing_event_handler_does_not_stop_the_tick(
     engine: MediaEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
