@@ -141,9 +141,12 @@ def test_e1_call_through_ivr_and_queue_to_an_fxs_agent(center: Any) -> None:
     wav = root / "state" / "recordings" / path
     soxi = subprocess.run(["soxi", "-D", str(wav)], capture_output=True, text=True, check=True)
     assert abs(float(soxi.stdout) - duration) < 0.1
-    cdrs = db.execute(
-        "SELECT caller, callee, trunk, disposition, queue, agent FROM cdr ORDER BY id"
-    ).fetchall()
+    # the CDR is committed by the daemon's database writer, off the event loop: a moment
+    # after the call (and possibly after the recorder's own commit of the final row)
+    cdrs = until(
+        lambda: len(rows := db.execute(
+            "SELECT caller, callee, trunk, disposition, queue, agent FROM cdr ORDER BY id"
+        ).fetchall()) >= 2 and rows, what="both CDRs committed")
     assert ("13800138000", "4000", "e1a", "ANSWERED", "sales", "1001") in cdrs
     assert [c[0] for c in cdrs] == ["13900139000", "13800138000"]  # in the order they ended
 
