@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import queue
 import shutil
 import subprocess
@@ -21,16 +20,17 @@ import tempfile
 import time
 from pathlib import Path
 
-# One BLAS thread: the figures are per core, and thread_time() must see all the work.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+# isort: off
+# One BLAS thread (set by the appliance package before numpy loads): the figures are
+# per core, and thread_time() must see all the work.
+import appliance  # noqa: F401
+# isort: on
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from appliance.media.dsp.dtmf import DtmfDetector, dtmf_generate  # noqa: E402
-from appliance.media.engine import MediaEngine  # noqa: E402
-from appliance.media.recording import RecordingTap  # noqa: E402
-from drivers.span import g711  # noqa: E402
+from appliance.media.dsp.dtmf import DtmfDetector, dtmf_generate
+from appliance.media.engine import MediaEngine
+from appliance.media.recording import RecordingTap
+from drivers.span import g711
 
 BUDGET = 0.020
 
