@@ -108,6 +108,9 @@ class ToneEar:
         self.current = name
 
 
+SILENCE_SETTLES_FRAMES = 4  # after this many silent frames both caller-ID receivers are idle
+
+
 class CallerIdEar:
     """Caller ID presented to an on-hook phone: FSK (Bell 202 / V.23) or DTMF."""
 
@@ -120,8 +123,19 @@ class CallerIdEar:
         self.digits = ""
         self.received: list[CallerId] = []
         self.errors: list[str] = []
+        self._silent = 0  # consecutive all-zero frames
 
     def listen(self, frame: Frame) -> None:
+        # An idle on-hook phone hears digital silence 50 times a second. Once both
+        # receivers have seen enough of it to be idle (the FSK burst closes after 3 quiet
+        # frames, a DTMF digit after a 40 ms pause), more silence cannot change them, so
+        # it is not run through them: the DTMF filter bank was half of an idle phone's CPU.
+        if not frame.any():
+            self._silent += 1
+            if self._silent > SILENCE_SETTLES_FRAMES:
+                return
+        else:
+            self._silent = 0
         if self.fsk is not None:
             for event in self.fsk.listen(frame):
                 if isinstance(event, CallerIdBurst):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,12 +18,14 @@ from appliance.signalling.analog.callerid import (
     parse_dtmf,
     parse_fsk,
 )
+from appliance.signalling.analog.callerid_tx import render_callerid
 from appliance.signalling.analog.dialplan import DialPlan, DialRule, Match
 from drivers.analog import simwire
-from drivers.analog.base import PortEventType, silence
+from drivers.analog.base import FRAME_SAMPLES, PortEventType, silence
 from drivers.analog.errors import PortStateError
 from drivers.analog.hookswitch import HookSwitch
 from drivers.analog.sim import SimFxoPort, SimFxsPort
+from hil.sim.analog_listen import CallerIdEar
 
 
 def test_uk_double_ring_counts_one_ring_per_cycle() -> None:
@@ -184,3 +187,34 @@ def test_open_analog_names_unknown_schemes_and_bad_options(tmp_path: object) -> 
         open_analog("sim:", "fxs")
     with pytest.raises(AnalogPortInitError, match="unknown option 'ring'"):
         open_analog(f"sim:{tmp_path}/x.sock?ring=1", "fxs")
+
+
+@pytest.mark.parametrize("standard", ["v23", "bell202", "dtmf"])
+def test_an_idle_phones_ear_skips_settled_silence_and_still_hears_caller_id(
+    standard: str,
+) -> None:
+    """Silence after the receivers have settled is not run through them (an idle phone's
+    cost), and caller ID after a long silence is still heard, twice in a row."""
+    ear = CallerIdEar(standard)
+    runs = 0
+    process = ear.dtmf.process
+
+    def counted(frame: Any) -> Any:
+        nonlocal runs
+        runs += 1
+        return process(frame)
+
+    ear.dtmf.process = counted  # type: ignore[method-assign]
+    silence = np.zeros(FRAME_SAMPLES, np.int16)
+    cid = CallerId(number="13800138000", name="ZHANG" if standard != "dtmf" else "")
+    audio = render_callerid(cid, standard)
+    audio = np.concatenate([audio, np.zeros(-len(audio) % FRAME_SAMPLES, np.int16)])
+    for _ in range(2):
+        for _ in range(500):  # 10 s on hook
+            ear.listen(silence)
+        for frame in audio.reshape(-1, FRAME_SAMPLES):
+            ear.listen(frame)
+    for _ in range(10):
+        ear.listen(silence)
+    assert [c.number for c in ear.received] == ["13800138000"] * 2, ear.errors
+    assert runs < 2 * len(audio) // FRAME_SAMPLES + 40  # not the 1,000 silent frames
