@@ -328,6 +328,9 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=0,
                         help="E1 spans (default: enough for the largest level, at least 3)")
     args = parser.parse_args()
+    # SIGTERM (a kill, a CI timeout) unwinds like Ctrl-C so the rig's finally stops the
+    # daemons and simulators instead of leaving them running
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     spans = args.spans or max(3, -(-max(args.levels) // len(BCHANNELS)))
     phones = max(max(args.levels), 1)
     if max(args.levels) > spans * len(BCHANNELS):
