@@ -32,6 +32,7 @@ from appliance.config import ApplianceConfig, ConfigErrors, config_path_from, lo
 from appliance.config.diff import changed_keys, covered
 from appliance.config.validate import to_plain
 from appliance.runtime.clock import Clock, RealClock
+from appliance.runtime.collector import CollectorWatch
 from appliance.runtime.control import ControlError, ControlServer
 from appliance.runtime.events import EventBus
 from appliance.runtime.logs import LEVELS, setup_logging
@@ -119,6 +120,7 @@ class Service:
         self._stopping = asyncio.Event()
         self._watchdog_task: asyncio.Task[None] | None = None
         self.stall: StallDetector | None = None
+        self.collector = CollectorWatch()
         self._stall_task: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
         self._reload_tasks: set[asyncio.Task[None]] = set()
@@ -166,6 +168,8 @@ class Service:
         interval = watchdog_interval()
         if interval:
             self._watchdog_task = asyncio.create_task(self._pet_watchdog(interval))
+        self.collector.freeze_startup_heap()  # before READY: its one full pass is not a stall
+        self.collector.start()
         notify(READY=1, STATUS=f"running; control socket {self.control.path}")
         self.record_service_event("ready", {})
         self.bus.publish("service.ready", daemon=self.name)
@@ -184,6 +188,7 @@ class Service:
             self._watchdog_task.cancel()
         if self._stall_task:
             self._stall_task.cancel()
+        self.collector.stop()
         for component in reversed(self.components):
             try:
                 await component.stop()
@@ -329,6 +334,7 @@ class Service:
             "components": {c.name: c.status() for c in self.components},
             "subscribers": self.bus.subscriber_count,
             "loop": self.stall.status() if self.stall else {},
+            "gc": self.collector.status(),
             "control": {"clients": self.control.clients,
                         "refused_connections": self.control.refused_connections,
                         "dropped_slow_readers": self.control.dropped_slow_readers,

@@ -31,11 +31,12 @@ B_CHANNELS = [*range(1, 16), *range(17, 32)]  # E1: timeslot 16 is the D-channel
 CALLS = len(B_CHANNELS)
 QUIET_S = 10.0
 # Before issue 13 one subscribe froze telephonyd for 8.3 s and the pipelining flood engaged
-# the lifeline (seconds without an answer). The goal is ticks within 10 ms; on the 2-core CI
-# machine, with steal time, ticks at rest already reach 40-100 ms, so the suite holds the
-# bounds below and prints the figures; the stall detector tells our own stalls ("blocked")
+# the lifeline (seconds without an answer). The goal is no tick late by more than 10 ms. The
+# box runs the daemons SCHED_FIFO on a CPU of their own; a shared 2-core test machine makes
+# ticks a little late at rest too, so the bound is what the same rig gives at rest (measured
+# first, in the same run) plus 10 ms. The stall detector tells our own stalls ("blocked")
 # from a process starved of CPU.
-TICK_BOUND_MS = 500.0
+FLOOD_ADDS_AT_MOST_MS = 10.0
 MAX_BLOCKED_MS = 500.0  # a guest's steal time shows as "blocked" too: the guest cannot see it
 FLOOD = Path(__file__).with_name("flood_client.py")
 
@@ -129,10 +130,12 @@ def test_floods_from_a_local_user_stall_neither_daemon_with_30_calls_up(
     subscribes = [r for r in results if "reply" in r]
     garbage = [r for r in results if "replies" in r]
     loops = {d: box.call(d, "status")["loop"] for d in ("telephonyd", "powerd")}
+    collector = box.call("telephonyd", "status")["gc"]
+    assert collector["frozen"] > 0  # the start-up heap no collection walks
     print(f"flood: connections {connections}; subscribe answered in "
           f"{[s['seconds'] for s in subscribes]} s; tick lateness at rest {quiet_ms} ms, "
           f"worst under the flood {worst_ms:.1f} ms; loop stalls before {stalls_before}, "
-          f"after {loops}")
+          f"after {loops}; garbage collector {collector}")
     assert all(r["refused"] > 0 for r in connections)  # the connection cap held
     for reply in subscribes:
         assert reply["reply"]["error"]["code"] == "bad-params" and reply["seconds"] < 1.0
@@ -143,8 +146,9 @@ def test_floods_from_a_local_user_stall_neither_daemon_with_30_calls_up(
     assert len(applied) == 4 and all("running configuration kept" in a for a in applied), applied
     assert all(float(a.split(": ")[1].split(" s")[0]) < 1.0 for a in applied), applied
 
-    assert worst_ms < TICK_BOUND_MS, (
-        f"a media tick was {worst_ms:.1f} ms late under the flood; {quiet_ms} at rest")
+    assert worst_ms < quiet_ms["max"] + FLOOD_ADDS_AT_MOST_MS, (
+        f"a media tick was {worst_ms:.1f} ms late under the flood; {quiet_ms} at rest "
+        f"(garbage collector: {collector})")
     for daemon, loop in loops.items():  # only stalls our code caused, not CPU starvation
         assert loop["worst_blocked_ms"] < MAX_BLOCKED_MS, (daemon, loop)
         assert box.call(daemon, "status")["healthy"], daemon
