@@ -368,7 +368,7 @@ class MediaEngine:
     def _write_input(self, handle: ChannelHandle, frame: npt.ArrayLike) -> None:
         self._check(handle)
         linear = self._decode(frame, handle.law, handle.name)
-        self.stats.slips += self._slip.push(np.array([handle.slot], np.intp), linear[None, :])
+        self.stats.slips += self._slip.push_one(handle.slot, linear)
 
     def _group_block(
         self, slots: npt.NDArray[np.intp], law: Law, block: npt.ArrayLike

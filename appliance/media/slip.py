@@ -61,6 +61,21 @@ class SlipBuffer:
         self._count[slots] += 1
         return len(full)
 
+    def push_one(self, slot: int, frame: npt.NDArray[np.int16]) -> int:
+        """:meth:`push` for one slot (a port's or a SIP leg's frame): scalar bookkeeping,
+        a seventh of the vectorised path's cost for a single frame; returns the slips."""
+        head, count = int(self._head[slot]), int(self._count[slot])
+        slipped = 0
+        if count >= self.depth:  # drop the oldest frame
+            head = (head + 1) % self.depth
+            self._head[slot] = head
+            count -= 1
+            self.slips[slot] += 1
+            slipped = 1
+        self._frames[slot, (head + count) % self.depth] = frame
+        self._count[slot] = count + 1
+        return slipped
+
     def pop_into(self, target: npt.NDArray[np.int16]) -> npt.NDArray[np.intp]:
         """Move the oldest frame of every non-empty FIFO into ``target[slot]``; returns the
         slots that had one."""

@@ -241,21 +241,25 @@ class DtmfDetector:
         ok &= (pc <= pr * self.max_normal_twist) & (pr <= pc * self.max_reverse_twist)
         ok &= (pr + pc) >= self.min_tone_ratio * total
         ok &= (long_power[rows, r] + long_power[rows, c]) >= self.min_narrow_ratio * total
-        for k in (r, c):
-            qa, qb = pa[rows, k], pb[rows, k]
-            ok &= (qa >= 0.5 * qb) & (qb >= 0.5 * qa)
-            # Phase advance over 80 samples gives the offset modulo 100 Hz; the
-            # two 40-sample advances give it modulo 200 Hz to pick the branch.
-            fine = np.angle(b[rows, k] * np.conj(a[rows, k]) * self._rot80[k])
-            coarse = np.angle(
-                (m[rows, k] * np.conj(a[rows, k]) + b[rows, k] * np.conj(m[rows, k]))
-                * self._rot40[k]
-            )
-            fine_hz = fine * SAMPLE_RATE / (2 * math.pi * 2 * _HOP)
-            coarse_hz = coarse * SAMPLE_RATE / (2 * math.pi * _HOP)
-            branch = np.rint((coarse_hz - fine_hz) / (SAMPLE_RATE / (2 * _HOP)))
-            offset = fine_hz + branch * (SAMPLE_RATE / (2 * _HOP))
-            ok &= np.abs(offset) <= self.max_deviation * _FREQS[k]
+        # the stability and frequency checks only for windows that passed the power checks
+        # (in speech and silence most fail them): the phase arithmetic is the costly part
+        cand = np.flatnonzero(ok)
+        if len(cand):
+            passed = np.ones(len(cand), bool)
+            for k in (r[cand], c[cand]):
+                qa, qb = pa[cand, k], pb[cand, k]
+                passed &= (qa >= 0.5 * qb) & (qb >= 0.5 * qa)
+                # Phase advance over 80 samples gives the offset modulo 100 Hz; the
+                # two 40-sample advances give it modulo 200 Hz to pick the branch.
+                ak, mk, bk = a[cand, k], m[cand, k], b[cand, k]
+                fine = np.angle(bk * np.conj(ak) * self._rot80[k])
+                coarse = np.angle((mk * np.conj(ak) + bk * np.conj(mk)) * self._rot40[k])
+                fine_hz = fine * SAMPLE_RATE / (2 * math.pi * 2 * _HOP)
+                coarse_hz = coarse * SAMPLE_RATE / (2 * math.pi * _HOP)
+                branch = np.rint((coarse_hz - fine_hz) / (SAMPLE_RATE / (2 * _HOP)))
+                offset = fine_hz + branch * (SAMPLE_RATE / (2 * _HOP))
+                passed &= np.abs(offset) <= self.max_deviation * _FREQS[k]
+            ok[cand] = passed
         return np.where(ok, r * 4 + (c - 4), -1).astype(np.int8)
 
     def _advance(self, index: npt.NDArray[np.intp], digit: npt.NDArray[np.int8]) -> list[DtmfEvent]:
