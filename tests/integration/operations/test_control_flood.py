@@ -2,8 +2,8 @@
 in the sockets' group floods both daemons every way that once stalled them: 500 connections
 each pipelining 200 ``status`` requests without reading, a 40,000-pattern ``subscribe``, a
 5000-digit id, JSON nested 100,000 deep, a 2 MB line; and ``config.apply`` of a FIFO and of
-/dev/zero. Neither daemon may stall: no media tick late by more than 10 ms, no event-loop
-stall, no lifeline, the hardware watchdog petted, every call still up, and the daemons say
+/dev/zero. Neither daemon may stall: no media tick much later than at rest (the bound and
+its reason are below; the goal is 10 ms), no event-loop stall, no lifeline, the hardware watchdog petted, every call still up, and the daemons say
 what they refused.
 """
 
