@@ -85,6 +85,8 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_cleanly() -> None:
         }
         state_dir = Path(config).parent
         pids = {d["daemon"]: d["pid"] for d in json.loads(status.stdout)["daemons"]}
+        for daemon in json.loads(status.stdout)["daemons"]:  # each froze its start-up heap
+            assert daemon["gc"]["frozen"] > 10_000, daemon["gc"]
 
         # the demo never touches the host: its host commands are the logging stand-ins
         loaded = load_config(config)
