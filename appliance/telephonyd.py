@@ -16,6 +16,7 @@ from appliance.signalling.analog.calls import AnalogCallsComponent
 from appliance.signalling.analog.component import PortsComponent
 from appliance.signalling.pri.calls import PriCallsComponent
 from appliance.signalling.pri.component import SpansComponent
+from appliance.signalling.sip.calls import SipCallsComponent
 from appliance.stats.component import StatsCacheComponent
 
 
@@ -33,8 +34,10 @@ def components(config: ApplianceConfig) -> list[Component]:
     center = CallCenterComponent(media, technologies)
     pri = PriCallsComponent(media, spans, technologies)
     analog = AnalogCallsComponent(ports, technologies)
+    sip = SipCallsComponent(media, technologies)
     recording = RecordingComponent(media, center)
-    return [media, spans, ports, center, pri, analog, AgentLoginsComponent(center), recording,
+    return [media, spans, ports, center, pri, analog, sip, AgentLoginsComponent(center),
+            recording,
             StatsCacheComponent(), ContinuityComponent()]
 
 

@@ -30,11 +30,14 @@ names the prompt files every technology plays from.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol
 
 from appliance.calls.channel import CAUSE_TEMPORARY_FAILURE, Channel, ChannelListener
+from appliance.media.engine import ChannelHandle, MediaEngine, MediaError
+from appliance.media.events import DtmfDigit, MediaEvent, PlaybackFinished
 from appliance.media.prompts import Prompt
 
 log = logging.getLogger("appliance.calls")
@@ -188,3 +191,37 @@ class TechnologyRegistry:
 
 def _no_prompts(name: str) -> Prompt | None:
     return None
+
+
+# -- for technologies whose legs are plain media-engine channels (PRI, SIP) -----------
+def play_on_engine(engine: MediaEngine, leg: Channel, prompt: str, found: Prompt | None,
+                   *, loop: bool) -> None:
+    """Play prompt (or tone) ``prompt`` on ``leg``'s engine channel."""
+    handle = leg.media
+    if handle is None:
+        raise MediaError(f"{leg.name}: not answered, nothing to play on")
+    if not engine.play_named(handle, prompt, found, loop=loop):
+        # a missing prompt must not strand the caller: say so, and let the flow go on
+        log.error("%s: no prompt or tone named %r; skipped", leg.name, prompt,
+                  extra={"channel": leg.name, "prompt": prompt})
+        if not loop:
+            asyncio.get_running_loop().call_soon(leg._emit_play_done, prompt)
+
+
+def stop_on_engine(engine: MediaEngine, leg: Channel) -> None:
+    handle = leg.media
+    if handle is not None and engine.playing(handle) is not None:
+        engine.stop_playback(handle)
+
+
+def media_event_to_leg(leg: Channel, event: MediaEvent, *, digits: bool = True) -> None:
+    """The engine's digit and playback events of ``leg``'s channel, as leg events
+    (``digits=False``: the technology reports digits itself, RFC 4733)."""
+    if isinstance(event, DtmfDigit) and digits:
+        leg._emit_digit(event.digit)
+    elif isinstance(event, PlaybackFinished) and event.reason in ("done", "barge-in"):
+        leg._emit_play_done(event.tag)
+
+
+def leg_of(legs: Iterable[Channel], handle: ChannelHandle) -> Channel | None:
+    return next((leg for leg in legs if leg.media is handle), None)

@@ -70,6 +70,7 @@ class E1Device(SimulatedDevice):
         control.register("hangup", self._hangup, needs=RIG_CONTROL)
         control.register("dtmf", self._dtmf, needs=RIG_CONTROL)
         control.register("heard", self._heard, needs=RIG_CONTROL)
+        control.register("talk", self._talk, needs=RIG_CONTROL)
         control.register("route", self._route, needs=RIG_CONTROL)
 
     async def start(self) -> None:
@@ -136,6 +137,20 @@ class E1Device(SimulatedDevice):
             raise ControlError("refused", f"call {params['call']} has no B-channel")
         self.sim.send_dtmf(call.channel, digits)
         return {"call": params["call"], "digits": digits}
+
+    async def _talk(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The caller on ``call`` speaks: a tone of ``hz`` for ``seconds`` at -10 dBm0, so
+        the far end (an agent's phone) can tell by frequency who it hears."""
+        call = self._calls.get(params.get("call", -1))
+        if call is None or call.channel is None:
+            raise ControlError("not-found", f"no call {params.get('call')!r} with a B-channel")
+        hz, seconds = params.get("hz", 700), params.get("seconds", 5.0)
+        if not isinstance(hz, int | float) or not 50 <= hz <= 3950:
+            raise ControlError("bad-params", "'hz' must be from 50 to 3950")
+        if not isinstance(seconds, int | float) or not 0.1 <= seconds <= 600:
+            raise ControlError("bad-params", "'seconds' must be from 0.1 to 600")
+        self.sim.play_tone(call.channel, (float(hz),), float(seconds))
+        return {"call": params["call"], "hz": hz, "seconds": seconds}
 
     async def _heard(self, params: dict[str, Any]) -> dict[str, Any]:
         """What the caller on ``call`` heard in the last ``seconds``: level, and the share of

@@ -38,6 +38,9 @@ class SipExtension:
 
 @dataclass(frozen=True)
 class SipSection:
+    enabled: bool = setting(
+        False, doc="Run the SIP back-end in telephonyd and seat agents on SIP extensions"
+    )
     listen_host: str = setting(
         "127.0.0.1", doc="Address Kamailio listens on for phones (loopback unless opened)",
         pattern=r"[0-9.]{7,15}",

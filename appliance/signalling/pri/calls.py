@@ -15,16 +15,22 @@ hunted B-channel; CONNECT from the network is ``on_answered``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from appliance.calls.channel import CAUSE_NORMAL_CLEARING, Channel, ChannelListener
-from appliance.calls.technology import TechnologyRegistry, TrunkUnavailable
+from appliance.calls.technology import (
+    TechnologyRegistry,
+    TrunkUnavailable,
+    leg_of,
+    media_event_to_leg,
+    play_on_engine,
+    stop_on_engine,
+)
 from appliance.media.component import MediaComponent
-from appliance.media.engine import ChannelHandle, MediaEngine, MediaError
-from appliance.media.events import DtmfDigit, MediaEvent, PlaybackFinished
+from appliance.media.engine import ChannelHandle, MediaEngine
+from appliance.media.events import MediaEvent
 from appliance.media.prompts import Prompt
 from appliance.runtime.service import Component, Service
 from appliance.signalling.pri.call import PriCall
@@ -65,24 +71,10 @@ class PriLeg(Channel):
             self.span.answer(self.call)
 
     def play(self, prompt: str, *, loop: bool = False) -> None:
-        handle = self.media
-        if handle is None:
-            raise MediaError(f"{self.name}: not answered, nothing to play on")
-        if not self._legs.engine.play_named(handle, prompt, self._legs.prompts(prompt), loop=loop):
-            # a missing prompt must not strand the caller: say so, and let the flow go on
-            log.error(
-                "%s: no prompt or tone named %r; skipped",
-                self.name,
-                prompt,
-                extra={"channel": self.name, "prompt": prompt},
-            )
-            if not loop:
-                asyncio.get_running_loop().call_soon(self._emit_play_done, prompt)
+        play_on_engine(self._legs.engine, self, prompt, self._legs.prompts(prompt), loop=loop)
 
     def stop_play(self) -> None:
-        handle = self.media
-        if handle is not None and self._legs.engine.playing(handle) is not None:
-            self._legs.engine.stop_playback(handle)
+        stop_on_engine(self._legs.engine, self)
 
     def _release(self, cause: int) -> None:
         self._legs.forget(self)
@@ -176,13 +168,9 @@ class PriLegs:
         leg._emit_hangup(call.cause if call.cause is not None else CAUSE_NORMAL_CLEARING)
 
     def on_media_event(self, event: MediaEvent) -> None:
-        leg = next((g for g in self._legs.values() if g.media is event.channel), None)
-        if leg is None:
-            return
-        if isinstance(event, DtmfDigit):
-            leg._emit_digit(event.digit)
-        elif isinstance(event, PlaybackFinished) and event.reason in ("done", "barge-in"):
-            leg._emit_play_done(event.tag)
+        leg = leg_of(self._legs.values(), event.channel)
+        if leg is not None:
+            media_event_to_leg(leg, event)
 
 
 class PriCallsComponent(Component):

@@ -25,6 +25,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from appliance.signalling.sip.frames import check_vector_layout
+
 log = logging.getLogger("appliance.sip")
 
 T = TypeVar("T")
@@ -32,18 +34,27 @@ T = TypeVar("T")
 #: How long one ``libHandleEvents`` poll may wait for SIP or timer events, in ms.
 POLL_MS = 10
 
+#: The codecs offered and accepted (pjsua2 priority, 0 disables): G.711 only.
+CODEC_PRIORITY = {"PCMA": 200, "PCMU": 190}
+
 
 class SipEndpointError(Exception):
     """The pjsua2 endpoint could not start, or is not running."""
 
 
-def _load_pjsua2() -> Any:
+def load_pjsua2() -> Any:
     try:
         import pjsua2
     except ImportError as exc:  # pragma: no cover - exercised only on a broken install
         raise SipEndpointError(
             "SIP needs the pjsua2-python wheel (Linux x86-64); run `make setup`") from exc
     return pjsua2
+
+
+def error_text(exc: BaseException) -> str:
+    """What a pjsua2 error says (``pjsua2.Error.info()``), or the exception's text."""
+    info = getattr(exc, "info", None)
+    return str(info()) if callable(info) else str(exc)
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,7 @@ class SipEndpoint:
                 log.error("the pjsua2 thread did not stop within %.1f s", timeout)
 
     def _run(self) -> None:
-        pj = _load_pjsua2()
+        pj = load_pjsua2()
         endpoint = pj.Endpoint()
         try:
             endpoint.libCreate()
@@ -115,8 +126,19 @@ class SipEndpoint:
             config.uaConfig.maxCalls = self.settings.max_calls
             config.logConfig.level = 2
             config.logConfig.consoleLevel = 0
+            # The conference bridge runs at the engine's rate and frame: 8 kHz, 20 ms
+            # (G.711, ITU-T G.711 §2); no VAD and no echo canceller, the engine owns audio.
+            config.medConfig.clockRate = 8000
+            config.medConfig.sndClockRate = 8000
+            config.medConfig.audioFramePtime = 20
+            config.medConfig.noVad = True
+            config.medConfig.ecTailLen = 0
             endpoint.libInit(config)
             endpoint.audDevManager().setNullDev()
+            check_vector_layout(pj)
+            for codec in endpoint.codecEnum2():  # G.711 only: A-law first (E1), then mu-law
+                endpoint.codecSetPriority(codec.codecId, CODEC_PRIORITY.get(
+                    codec.codecId.split("/")[0], 0))
             transport = pj.TransportConfig()
             transport.boundAddress = self.settings.bind_host
             transport.port = self.settings.port
@@ -142,7 +164,7 @@ class SipEndpoint:
 
     def _fail_start(self, endpoint: Any, exc: BaseException) -> None:
         where = f"{self.settings.bind_host}:{self.settings.port}"
-        reason = getattr(exc, "info", lambda: str(exc))()
+        reason = error_text(exc)
         with self._closing:
             self._closed = True
         self._ready.set_exception(SipEndpointError(f"SIP endpoint on {where}: {reason}"))

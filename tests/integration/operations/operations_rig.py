@@ -103,10 +103,21 @@ class Appliance:
         process.send_signal(sig)
         process.wait(10)
 
+    def start_sip_edge(self) -> None:
+        """``appliance-sip-edge``: Kamailio on the configuration's ``[sip]``."""
+        self.processes["sip-edge"] = subprocess.Popen(
+            [str(BIN / "appliance-sip-edge"), "--config", str(self.config)],
+            env=self.env, start_new_session=True,
+            stdout=(self.root / "sip-edge.log").open("wb"), stderr=subprocess.STDOUT)
+        until(lambda: (self.root / "run" / "kamailio-rpc.sock").exists()
+              or self.processes["sip-edge"].poll() is not None, what="Kamailio's RPC socket")
+        assert self.processes["sip-edge"].poll() is None, \
+            (self.root / "sip-edge.log").read_text()[-2000:]
+
     def stop(self) -> None:
-        for name in ("telephonyd", "powerd", "rig"):
-            process = self.processes.get(name)
-            if process is None or process.poll() is not None:
+        for name in reversed(list(self.processes)):  # the reverse of the start order
+            process = self.processes[name]
+            if process.poll() is not None:
                 continue
             process.send_signal(signal.SIGTERM)
             try:

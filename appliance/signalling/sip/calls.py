@@ -1,0 +1,353 @@
+"""SIP calls as legs of the call core: the ``sip`` channel technology (issue 16).
+
+Every SIP leg is a pjsua2 call of the back-end endpoint inside telephonyd, behind
+Kamailio on loopback (the edge: registrar, digest authentication, NAT). Agents
+are seated on SIP extensions (``[sip.extensions]``): :meth:`SipLegs.originate`
+rings ``sip:2001`` (or ``2001``) by sending an INVITE to Kamailio, which forks it
+to the extension's registered contacts (RFC 3261 §16). A call a phone places
+comes in through Kamailio (digest-authenticated there) and is handed to the core
+as a number dialled on that phone, like an FXS phone's.
+
+Threads: the core, the IVR and the ACD call a :class:`SipLeg` on the event loop;
+each action is handed to the pjsua2 owner thread (:meth:`SipEndpoint.submit`),
+never waited for. pjsua2's callbacks (call state, RFC 4733 digits) come back on
+the owner thread and are posted to the loop. Audio meets the 20 ms engine
+through each leg's :class:`FrameQueues`: the engine channel exists from the
+leg's start (silent until media flows), so the core can bridge it the moment
+the phone answers.
+
+Releases map both ways per RFC 3398 (:mod:`appliance.signalling.sip.causes`); a
+BYE or CANCEL we send carries the core's cause in an RFC 3326 ``Reason`` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from appliance.calls.channel import (
+    CAUSE_NORMAL_CLEARING,
+    CAUSE_TEMPORARY_FAILURE,
+    Channel,
+    ChannelListener,
+)
+from appliance.calls.technology import (
+    PromptLookup,
+    TechnologyRegistry,
+    TrunkUnavailable,
+    leg_of,
+    media_event_to_leg,
+    play_on_engine,
+    stop_on_engine,
+)
+from appliance.config.sections.sip import SipSection
+from appliance.media.component import MediaComponent
+from appliance.media.engine import ChannelHandle, MediaEngine
+from appliance.media.events import MediaEvent
+from appliance.runtime.service import Component, Service
+from appliance.signalling.sip.causes import cause_from_status, reason_header, status_for_cause
+from appliance.signalling.sip.endpoint import EndpointSettings, SipEndpoint, error_text
+from appliance.signalling.sip.frames import FrameQueues
+
+log = logging.getLogger("appliance.sip")
+
+Post = Callable[..., Any]  # loop.call_soon_threadsafe
+
+
+class SipLeg(Channel):
+    """One SIP dialog (one pjsua2 call) in a call of the call-center core."""
+
+    def __init__(self, legs: SipLegs, key: int, device: str, frames: FrameQueues,
+                 handle: ChannelHandle, *, outbound: bool, caller: str = "",
+                 dnis: str = "") -> None:
+        super().__init__(f"{device}/{key}", caller=caller, dnis=dnis, trunk="")
+        self._legs = legs
+        self.key = key
+        self.device = device
+        self.outbound = outbound
+        self.frames = frames
+        self._handle: ChannelHandle | None = handle
+        self.answered = False
+        self.rfc4733 = False  # the phone sends telephone-events: in-band digits are ignored
+
+    @property
+    def media(self) -> ChannelHandle | None:
+        return self._handle
+
+    def answer(self) -> None:
+        if not self.outbound and not self.answered and not self.hung_up:
+            self.answered = True
+            self._legs.on_owner(self, lambda call: call.answer(_param(200)))
+
+    def play(self, prompt: str, *, loop: bool = False) -> None:
+        play_on_engine(self._legs.engine, self, prompt, self._legs.prompts(prompt), loop=loop)
+
+    def stop_play(self) -> None:
+        stop_on_engine(self._legs.engine, self)
+
+    def _release(self, cause: int) -> None:
+        self._legs.release(self, cause)
+
+    def detach_media(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None and handle.registered:
+            self._legs.engine.unregister(handle)
+
+
+def _param(status: int = 0, headers: dict[str, str] | None = None) -> Any:
+    from appliance.signalling.sip.pjcall import call_param
+    return call_param(status, headers)
+
+
+class _Events:
+    """A leg's pjsua2 callbacks (owner thread), posted to the event loop."""
+
+    def __init__(self, legs: SipLegs, key: int) -> None:
+        self._legs, self._key = legs, key
+
+    def state(self, state: str, status: int) -> None:
+        self._legs.post(self._legs.call_state, self._key, state, status)
+
+    def digit(self, digit: str) -> None:
+        self._legs.post(self._legs.rfc4733_digit, self._key, digit)
+
+
+class SipLegs:
+    """The ``sip`` technology: SIP extensions as agent devices (trunks come next)."""
+
+    name = "sip"
+    leg_type = SipLeg
+
+    def __init__(self, endpoint: SipEndpoint, engine: MediaEngine, section: SipSection,
+                 registry: TechnologyRegistry, post: Post) -> None:
+        self.endpoint = endpoint
+        self.engine = engine
+        self.section = section
+        self.registry = registry
+        self.prompts: PromptLookup = registry.prompt
+        self.post = post
+        self.legs: dict[int, SipLeg] = {}
+        self._keys = itertools.count(1)
+        self.edge = f"{section.listen_host}:{section.listen_port}"
+        self.backend_uri = f"sip:appliance@127.0.0.1:{section.backend_port}"
+
+    # -- start and stop (owner thread work, awaited by the component) ----------------
+    def create_account(self, ep: Any) -> None:
+        from appliance.signalling.sip.pjcall import backend_account
+        self.endpoint.owned["account"] = backend_account(self.backend_uri, self._incoming)
+
+    # -- the technology contract (appliance.calls.technology) ------------------------
+    def _extension(self, device: str) -> str | None:
+        kind, _, number = device.partition(":")
+        number = number if kind == "sip" else device
+        return number if number in self.section.extensions else None
+
+    def reaches(self, device: str) -> bool:
+        return self._extension(device) is not None
+
+    def device_name(self, device: str) -> str | None:
+        number = self._extension(device)
+        return f"sip:{number}" if number is not None else None
+
+    def originate(self, device: str, caller_id: str, listener: ChannelListener) -> Channel:
+        """INVITE the extension's registered phones through Kamailio."""
+        number = self._extension(device)
+        if number is None:
+            raise ValueError(f"originate: no SIP extension {device!r}")
+        leg = self._new_leg(next(self._keys), f"sip:{number}", FrameQueues(), outbound=True,
+                            caller=caller_id, dnis=number)
+        leg.set_listener(listener)
+        uri = f"sip:{number}@{self.edge}"
+        headers = {"P-Asserted-Identity": f"<sip:{caller_id}@{self.section.domain}>"} \
+            if caller_id.isdigit() else {}
+
+        def dial(ep: Any) -> None:
+            from appliance.signalling.sip.pjcall import LegCall
+            account = self.endpoint.owned["account"]
+            call = LegCall(account, _Events(self, leg.key), leg.frames, leg.name)
+            self.endpoint.owned[("call", leg.key)] = call
+            try:
+                call.makeCall(uri, _param(headers=headers))
+            except Exception:
+                del self.endpoint.owned[("call", leg.key)]
+                raise
+
+        self._submit(leg, dial)
+        return leg
+
+    def trunks(self) -> list[str]:
+        return []  # SIP trunks (issue 16, deliverable 5) are not built yet
+
+    def dial(self, trunk: str, number: str, caller_id: str,
+             listener: ChannelListener) -> Channel:
+        raise TrunkUnavailable(f"no SIP trunk {trunk!r}")
+
+    def circuits(self) -> dict[str, dict[str, bool]]:
+        return {}
+
+    # -- legs ----------------------------------------------------------------------
+    def _new_leg(self, key: int, device: str, frames: FrameQueues, *, outbound: bool,
+                 caller: str, dnis: str) -> SipLeg:
+        handle = self.engine.register(f"{device}/{key}", law="linear",
+                                      source=frames.engine_source, sink=frames.engine_sink)
+        leg = SipLeg(self, key, device, frames, handle, outbound=outbound, caller=caller,
+                     dnis=dnis)
+        self.legs[key] = leg
+        return leg
+
+    def _forget(self, leg: SipLeg) -> None:
+        self.legs.pop(leg.key, None)
+        leg.detach_media()
+
+    def _submit(self, leg: SipLeg, work: Callable[[Any], None]) -> None:
+        """Run ``work`` on the owner thread; if it fails, the leg is lost (Q.850 41)."""
+        def done(future: Future[None]) -> None:
+            error = future.exception()
+            if error is not None:
+                self.post(self._failed, leg.key, str(error))
+        self.endpoint.submit(work).add_done_callback(done)
+
+    def on_owner(self, leg: SipLeg, action: Callable[[Any], None]) -> None:
+        """Run ``action(call)`` on the leg's pjsua2 call, on the owner thread."""
+        self._submit(leg, self._with_call(leg.key, action))
+
+    def _with_call(self, key: int, action: Callable[[Any], None]) -> Callable[[Any], None]:
+        def work(ep: Any) -> None:
+            call = self.endpoint.owned.get(("call", key))
+            if call is not None:
+                action(call)
+        return work
+
+    def _owner_call(self, key: int, action: Callable[[Any], None]) -> None:
+        self.endpoint.submit(self._with_call(key, action))
+
+    def release(self, leg: SipLeg, cause: int) -> None:
+        """The core hangs ``leg`` up: BYE (CANCEL before an answer; a final response to a
+        call not answered yet), with the cause in a Reason header (RFC 3326)."""
+        self._forget(leg)
+        status = 0 if leg.outbound or leg.answered else status_for_cause(cause)
+        name, value = reason_header(cause)
+
+        def hangup(call: Any) -> None:
+            try:
+                call.hangup(_param(status, {name: value}))
+            except Exception as exc:  # pjsua2.Error: the dialog already ended
+                log.debug("%s: hang-up after the dialog ended: %s", leg.name,
+                          error_text(exc))
+        self.on_owner(leg, hangup)
+
+    def _failed(self, key: int, error: str) -> None:
+        leg = self.legs.get(key)
+        if leg is None:
+            return
+        log.error("%s: SIP call failed: %s", leg.name, error, extra={"channel": leg.name})
+        self._forget(leg)
+        if not leg.hung_up:
+            leg._emit_hangup(CAUSE_TEMPORARY_FAILURE)
+
+    # -- from pjsua2 (posted to the loop) -------------------------------------------
+    def call_state(self, key: int, state: str, status: int) -> None:
+        leg = self.legs.get(key)
+        if state == "DISCONNECTED":
+            self.endpoint.submit(lambda ep: self.endpoint.owned.pop(("call", key), None))
+            if leg is None:
+                return
+            self._forget(leg)
+            if not leg.hung_up:
+                cause = cause_from_status(status)
+                log.info("%s: SIP call ended (%d, Q.850 %d)", leg.name, status, cause,
+                         extra={"channel": leg.name})
+                leg._emit_hangup(cause)
+        elif state == "CONFIRMED" and leg is not None and leg.outbound and not leg.answered:
+            leg.answered = True
+            leg._emit_answered()
+
+    def rfc4733_digit(self, key: int, digit: str) -> None:
+        leg = self.legs.get(key)
+        if leg is not None and not leg.hung_up:
+            leg.rfc4733 = True
+            leg._emit_digit(digit)
+
+    def on_media_event(self, event: MediaEvent) -> None:
+        leg = leg_of(self.legs.values(), event.channel)
+        if isinstance(leg, SipLeg):
+            media_event_to_leg(leg, event, digits=not leg.rfc4733)
+
+    def _incoming(self, call_id: int) -> None:
+        """A call from a phone (owner thread): kept in ``owned`` at once, then the loop
+        decides (:meth:`_phone_dialled`)."""
+        from appliance.signalling.sip.pjcall import LegCall, user_of
+        key = next(self._keys)  # itertools.count: atomic under the GIL
+        frames = FrameQueues()
+        call = LegCall(self.endpoint.owned["account"], _Events(self, key), frames,
+                       f"sip-in/{key}", call_id)
+        self.endpoint.owned[("call", key)] = call
+        info = call.getInfo()
+        self.post(self._phone_dialled, key, frames, user_of(str(info.remoteUri)),
+                  user_of(str(info.localUri)))
+
+    def _phone_dialled(self, key: int, frames: FrameQueues, caller: str, dialled: str) -> None:
+        """A phone's call on the loop: answered (the phone is off-hook, like an FXS phone:
+        the core's tones follow) and handed to the core as a number dialled on it."""
+        if caller not in self.section.extensions:  # Kamailio authenticates; never reached
+            log.warning("SIP call from %r (not an extension) to %r refused", caller, dialled)
+            self._owner_call(key, lambda call: call.answer(_param(403)))
+            return
+        leg = self._new_leg(key, f"sip:{caller}", frames, outbound=False, caller=caller,
+                            dnis=dialled)
+        leg.answer()
+        destination = dialled if self.registry.device_name(dialled) is not None \
+            else f"external:{dialled}"
+        self.registry.dialled(leg, destination)
+
+
+class SipCallsComponent(Component):
+    """Starts the pjsua2 back-end and registers the ``sip`` technology (telephonyd)."""
+
+    name = "sip"
+
+    def __init__(self, media: MediaComponent, registry: TechnologyRegistry) -> None:
+        self._media = media
+        self._registry = registry
+        self.endpoint: SipEndpoint | None = None
+        self.legs: SipLegs | None = None
+        self.address = ""
+
+    async def start(self, service: Service) -> None:
+        section = service.config.sip
+        if not section.enabled:
+            return
+        engine = self._media.engine
+        assert engine is not None, "the media component starts first"
+        endpoint = SipEndpoint(EndpointSettings(port=section.backend_port,
+                                                max_calls=section.max_calls))
+        self.address = await asyncio.to_thread(endpoint.start)
+        self.endpoint = endpoint
+        legs = SipLegs(endpoint, engine, section, self._registry,
+                       asyncio.get_running_loop().call_soon_threadsafe)
+        await asyncio.wrap_future(endpoint.submit(legs.create_account))
+        self._media.listeners.append(legs.on_media_event)
+        self._registry.register(legs)
+        self.legs = legs
+
+    async def stop(self) -> None:
+        legs, self.legs = self.legs, None
+        if legs is not None:
+            self._registry.unregister(legs.name)
+            if legs.on_media_event in self._media.listeners:
+                self._media.listeners.remove(legs.on_media_event)
+            for leg in list(legs.legs.values()):
+                leg.hangup(CAUSE_NORMAL_CLEARING)
+        endpoint, self.endpoint = self.endpoint, None
+        if endpoint is not None:
+            await asyncio.to_thread(endpoint.stop)
+
+    def status(self) -> dict[str, Any]:
+        if self.legs is None:
+            return {"enabled": False}
+        return {"enabled": True, "backend": self.address, "edge": self.legs.edge,
+                "legs": len(self.legs.legs)}

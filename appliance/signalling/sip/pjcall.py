@@ -1,0 +1,141 @@
+"""The pjsua2 objects of SIP legs; every method here runs on the endpoint's owner thread.
+
+:class:`LegCall` is one pjsua2 call (one SIP dialog through Kamailio), reporting
+to a :class:`CallEvents` (the leg's side, which posts to the event loop).
+:class:`AudioPort` is its ``AudioMediaPort`` on pjmedia's conference bridge:
+pjmedia's clock thread hands it each received frame and asks it for each frame
+to send, and it moves them through the leg's :class:`FrameQueues`.
+:class:`BackendAccount` is the back-end's one local account (no registration:
+Kamailio is the registrar) that receives calls from the phones.
+
+The wrappers live in the endpoint's ``owned`` table until pjsua2 reports the call
+gone (the pjsua2 garbage-collection pitfall: a dropped ``Call`` wrapper hangs
+its call up), and are dropped on this thread, never inside their own callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from appliance.signalling.sip.endpoint import load_pjsua2
+from appliance.signalling.sip.frames import (
+    FRAME_BYTES,
+    SILENCE,
+    FrameQueues,
+    fill_vector,
+    vector_bytes,
+)
+
+pj: Any = load_pjsua2()
+
+#: pjsip's INVITE session states (``pjsip_inv_state``) by the names the leg side uses.
+STATES = {pj.PJSIP_INV_STATE_CALLING: "CALLING", pj.PJSIP_INV_STATE_INCOMING: "INCOMING",
+          pj.PJSIP_INV_STATE_EARLY: "EARLY", pj.PJSIP_INV_STATE_CONNECTING: "CONNECTING",
+          pj.PJSIP_INV_STATE_CONFIRMED: "CONFIRMED",
+          pj.PJSIP_INV_STATE_DISCONNECTED: "DISCONNECTED"}
+
+
+class CallEvents(Protocol):
+    """What a call reports (on the owner thread; the receiver posts to the loop)."""
+
+    def state(self, state: str, status: int) -> None: ...
+
+    def digit(self, digit: str) -> None: ...
+
+
+class AudioPort(pj.AudioMediaPort):  # type: ignore[misc]
+    """A leg's port on the conference bridge: 16-bit linear, 8 kHz, 20 ms frames."""
+
+    def __init__(self, frames: FrameQueues, name: str) -> None:
+        super().__init__()
+        self.frames = frames
+        self._out = pj.ByteVector(SILENCE)
+        audio = pj.MediaFormatAudio()
+        audio.init(pj.PJMEDIA_FORMAT_PCM, 8000, 1, 20000, 16)
+        self.createPort(name, audio)
+
+    def onFrameRequested(self, frame: Any) -> None:
+        fill_vector(self._out, self.frames.to_send())
+        frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
+        frame.buf = self._out
+        frame.size = FRAME_BYTES
+
+    def onFrameReceived(self, frame: Any) -> None:
+        if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:
+            self.frames.received(vector_bytes(frame.buf))
+
+
+class LegCall(pj.Call):  # type: ignore[misc]
+    """One SIP dialog of a leg."""
+
+    def __init__(self, account: Any, events: CallEvents, frames: FrameQueues, name: str,
+                 call_id: int = pj.PJSUA_INVALID_ID) -> None:
+        super().__init__(account, call_id)
+        self.events = events
+        self.frames = frames
+        self.name = name
+        self.port: AudioPort | None = None
+
+    def onCallState(self, prm: Any) -> None:
+        info = self.getInfo()
+        if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self.frames.flowing = False
+        self.events.state(STATES.get(info.state, str(info.stateText)),
+                          int(info.lastStatusCode))
+
+    def onCallMediaState(self, prm: Any) -> None:
+        info = self.getInfo()
+        for media in info.media:
+            if media.type != pj.PJMEDIA_TYPE_AUDIO or \
+                    media.status != pj.PJSUA_CALL_MEDIA_ACTIVE:
+                continue
+            audio = self.getAudioMedia(media.index)
+            if self.port is None:
+                self.port = AudioPort(self.frames, self.name)
+            audio.startTransmit(self.port)
+            self.port.startTransmit(audio)
+            self.frames.flowing = True
+
+    def onDtmfDigit(self, prm: Any) -> None:
+        self.events.digit(str(prm.digit))  # RFC 4733 telephone-event (or SIP INFO)
+
+
+class BackendAccount(pj.Account):  # type: ignore[misc]
+    """The back-end's account on loopback; Kamailio relays the phones' calls to it."""
+
+    def __init__(self, on_incoming: Callable[[int], None]) -> None:
+        super().__init__()
+        self.on_incoming = on_incoming
+
+    def onIncomingCall(self, prm: Any) -> None:
+        self.on_incoming(int(prm.callId))
+
+
+def backend_account(uri: str, on_incoming: Callable[[int], None]) -> BackendAccount:
+    config = pj.AccountConfig()
+    config.idUri = uri
+    account = BackendAccount(on_incoming)
+    account.create(config)
+    return account
+
+
+def call_param(status: int = 0, headers: dict[str, str] | None = None) -> Any:
+    """A ``CallOpParam`` with a final ``status`` (0: pjsua's default) and extra headers."""
+    prm = pj.CallOpParam(True)
+    if status:
+        prm.statusCode = status
+    for name, value in (headers or {}).items():
+        header = pj.SipHeader()
+        header.hName, header.hValue = name, value
+        prm.txOption.headers.append(header)
+    return prm
+
+
+def user_of(uri: str) -> str:
+    """The user part of a SIP URI or name-addr (``"A" <sip:2001@host>`` -> ``2001``)."""
+    inner = uri.split("<", 1)[1].split(">", 1)[0] if "<" in uri else uri
+    inner = inner.split(":", 1)[1] if inner.startswith(("sip:", "sips:")) else inner
+    return inner.split("@", 1)[0] if "@" in inner else ""
+
+
