@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 MODULES = ("g711", "ausine", "aubridge", "sndfile")
-APP_MODULES = ("account", "ctrl_tcp")
+APP_MODULES = ("account", "menu", "ctrl_tcp")  # menu: the commands ctrl_tcp runs
 
 
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:

@@ -138,7 +138,8 @@ class SipLegs:
     # -- start and stop (owner thread work, awaited by the component) ----------------
     def create_account(self, ep: Any) -> None:
         from appliance.signalling.sip.pjcall import backend_account
-        self.endpoint.owned["account"] = backend_account(self.backend_uri, self._incoming)
+        self.endpoint.owned["account"] = backend_account(
+            self.backend_uri, self.section.listen_host, self._incoming)
 
     # -- the technology contract (appliance.calls.technology) ------------------------
     def _extension(self, device: str) -> str | None:

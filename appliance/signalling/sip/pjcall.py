@@ -112,9 +112,14 @@ class BackendAccount(pj.Account):  # type: ignore[misc]
         self.on_incoming(int(prm.callId))
 
 
-def backend_account(uri: str, on_incoming: Callable[[int], None]) -> BackendAccount:
+def backend_account(uri: str, media_host: str,
+                    on_incoming: Callable[[int], None]) -> BackendAccount:
+    """The back-end account; its RTP binds to ``media_host``, the address the phones reach
+    (Kamailio relays signalling only: RTP flows between the phone and pjsua2)."""
     config = pj.AccountConfig()
     config.idUri = uri
+    config.mediaConfig.transportConfig.boundAddress = media_host
+    config.mediaConfig.lockCodecEnabled = False  # no re-INVITE after a multi-codec answer
     account = BackendAccount(on_incoming)
     account.create(config)
     return account

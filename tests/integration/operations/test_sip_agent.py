@@ -93,3 +93,25 @@ def tone_share(audio: npt.NDArray[np.int16], hz: float) -> float:
     spectrum = np.abs(np.fft.rfft(audio.astype(np.float64))) ** 2
     freqs = np.fft.rfftfreq(audio.size, 1 / 8000)
     return float(spectrum[np.abs(freqs - hz) <= 20].sum() / (spectrum.sum() or 1.0))
+
+
+def test_the_sip_agent_hangs_up_and_the_caller_is_released(
+        sip_box: tuple[Appliance, BaresipPhone]) -> None:
+    box, phone = sip_box
+    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
+          what="baresip registered")
+    box.ctl("agents", "login", "1001", EXTENSION)  # the bare extension names the same phone
+    box.span_up()
+    call = talking_to(box, "1001", CALLER, channel=2)
+    call_id = str(box.live_call(CALLER)["call_id"])
+
+    phone.command("hangup")  # the agent puts the handset down: BYE from the phone
+    until(lambda: not [c for c in box.ctl_json("calls", "list")["calls"]
+                       if c["caller"] == CALLER], what="the caller released")
+    until(lambda: box.rows("SELECT * FROM cdr WHERE call_id = ?", call_id), what="the CDR")
+    events = [r["event"] for r in box.rows(
+        "SELECT event FROM queue_log WHERE call_id = ? ORDER BY id", call_id)]
+    assert "COMPLETEAGENT" in events, events
+    until(lambda: agent(box, "1001")["state"] != "talking", what="the agent free again")
+    cdr = box.rows("SELECT * FROM cdr WHERE call_id = ?", call_id)[0]
+    assert cdr["cause"] == 16, cdr  # the phone's BYE is a normal clearing (RFC 3398)
