@@ -423,12 +423,12 @@ class Acd:
         on it as logged in since ``login_at`` (monotonic)."""
         if not wanted:
             raise AcdError(f"agent {agent.id} has no device; give one to log in")
-        phone = self._phone_of(wanted)
+        phone = self.phone_of(wanted)
         if phone is None:
             raise AcdError(f"agent {agent.id}: no device {wanted!r} on this appliance; give a "
                            "phone port or extension (ports list shows them)")
         holder = next((a for a in self.agents.values() if a is not agent and a.logged_in
-                       and self._phone_of(a.active_device) == phone), None)
+                       and self.phone_of(a.active_device) == phone), None)
         if holder is not None:
             who = f"{holder.id} ({holder.name})" if holder.name else holder.id
             raise AcdError(f"agent {agent.id}: device {wanted} is held by agent {who}; "
@@ -439,7 +439,8 @@ class Acd:
         agent.pause_reason = ""
         agent.pending_pause = ""
 
-    def _phone_of(self, device: str) -> str | None:
+    def phone_of(self, device: str) -> str | None:
+        """The one name of the phone ``device`` designates (None: not a phone of ours)."""
         return self.devices(device) if self.devices is not None else device
 
     def logout(self, agent_id: str) -> None:

@@ -25,8 +25,10 @@ class FeatureResult:
 
 
 def agent_at(acd: Acd, device: str) -> str | None:
+    """The agent logged in at the phone ``device`` names (``201`` and ``fxs1`` are one)."""
+    phone = acd.phone_of(device)
     for agent in acd.agents.values():
-        if agent.logged_in and agent.active_device == device:
+        if agent.logged_in and acd.phone_of(agent.active_device) == phone:
             return agent.id
     return None
 

@@ -15,7 +15,7 @@ import sqlite_utils
 
 from appliance.acd.control import register_acd_methods
 from appliance.acd.engine import Acd, AcdChanges, DeviceDirectory
-from appliance.acd.features import FeatureResult, feature_code
+from appliance.acd.features import FeatureResult, agent_at, feature_code
 from appliance.calls.channel import Channel, Switch
 from appliance.calls.eventlog import EventLog
 from appliance.calls.model import Call, CallManager
@@ -75,8 +75,8 @@ class CallCenter:
     def dialled(self, phone: Channel, destination: str) -> PhoneCall:
         """A number keyed on one of our phones (``TechnologyRegistry.dialled``): an outbound
         call of the call model, under the agent logged in at that phone (if any)."""
-        agent = next((a for a in self.acd.agents.values()
-                      if a.logged_in and a.active_device == phone.name), None)
+        agent_id = agent_at(self.acd, phone.name)
+        agent = self.acd.agents[agent_id] if agent_id is not None else None
         return PhoneCall(self.calls, phone, destination, destination.removeprefix("external:"),
                          agent=agent.id if agent else "", agent_name=agent.name if agent else "")
 

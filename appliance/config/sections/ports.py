@@ -19,6 +19,11 @@ DisconnectMethod = Literal["battery", "cpc", "polarity", "tone", "silence"]
 FEATURE_NAMES = ("agent-login", "agent-logout", "agent-pause", "agent-unpause")
 
 
+#: The feature codes of a phone (FXS port or SIP extension) unless configured otherwise.
+DEFAULT_FEATURES = {"*51": "agent-login", "*52": "agent-logout", "*53": "agent-pause",
+                    "*54": "agent-unpause"}
+
+
 def _country_check(value: object) -> str | None:
     if str(value).upper() not in COUNTRIES:
         return f"country {value!r} has no analog profile; known: {', '.join(sorted(COUNTRIES))}"
@@ -115,7 +120,6 @@ class PortEntry:
     )
     features: dict[str, str] = setting(
         doc="FXS: feature codes (digits may follow, end with '#'), e.g. {'*51' = 'agent-login'}",
-        default_factory=lambda: {"*51": "agent-login", "*52": "agent-logout",
-                                 "*53": "agent-pause", "*54": "agent-unpause"},
+        default_factory=lambda: dict(DEFAULT_FEATURES),
         check=_features_check,
     )

@@ -30,8 +30,10 @@ from concurrent.futures import Future
 from typing import Any
 
 from appliance.calls.channel import (
+    CAUSE_CALL_REJECTED,
     CAUSE_NORMAL_CLEARING,
     CAUSE_TEMPORARY_FAILURE,
+    CAUSE_UNALLOCATED_NUMBER,
     Channel,
     ChannelListener,
 )
@@ -44,11 +46,13 @@ from appliance.calls.technology import (
     play_on_engine,
     stop_on_engine,
 )
-from appliance.config.sections.sip import SipSection
+from appliance.config import ApplianceConfig
+from appliance.config.sections.ports import DEFAULT_FEATURES
 from appliance.media.component import MediaComponent
 from appliance.media.engine import ChannelHandle, MediaEngine
 from appliance.media.events import MediaEvent
 from appliance.runtime.service import Component, Service
+from appliance.signalling.analog.dialplan import DialPlan, DialRule, Match
 from appliance.signalling.sip.causes import cause_from_status, reason_header, status_for_cause
 from appliance.signalling.sip.endpoint import EndpointSettings, SipEndpoint, error_text
 from appliance.signalling.sip.frames import FrameQueues
@@ -56,6 +60,7 @@ from appliance.signalling.sip.frames import FrameQueues
 log = logging.getLogger("appliance.sip")
 
 Post = Callable[..., Any]  # loop.call_soon_threadsafe
+FEATURE_CLEAR_S = 1.0  # a feature code's call is answered, then cleared after this long
 
 
 class SipLeg(Channel):
@@ -64,7 +69,8 @@ class SipLeg(Channel):
     def __init__(self, legs: SipLegs, key: int, device: str, frames: FrameQueues,
                  handle: ChannelHandle, *, outbound: bool, caller: str = "",
                  dnis: str = "") -> None:
-        super().__init__(f"{device}/{key}", caller=caller, dnis=dnis, trunk="")
+        # named by its phone (as an FXS port's leg): the ACD and call lists find the agent
+        super().__init__(device, caller=caller, dnis=dnis, trunk="")
         self._legs = legs
         self.key = key
         self.device = device
@@ -122,14 +128,17 @@ class SipLegs:
     name = "sip"
     leg_type = SipLeg
 
-    def __init__(self, endpoint: SipEndpoint, engine: MediaEngine, section: SipSection,
-                 registry: TechnologyRegistry, post: Post) -> None:
+    def __init__(self, endpoint: SipEndpoint, engine: MediaEngine, config: ApplianceConfig,
+                 registry: TechnologyRegistry, loop: asyncio.AbstractEventLoop) -> None:
         self.endpoint = endpoint
         self.engine = engine
-        self.section = section
+        self.section = config.sip
+        self.plan = dial_plan(config)
+        section = config.sip
         self.registry = registry
         self.prompts: PromptLookup = registry.prompt
-        self.post = post
+        self.post: Post = loop.call_soon_threadsafe  # from the owner thread
+        self.post_later = loop.call_later
         self.legs: dict[int, SipLeg] = {}
         self._keys = itertools.count(1)
         self.edge = f"{section.listen_host}:{section.listen_port}"
@@ -292,18 +301,45 @@ class SipLegs:
                   user_of(str(info.localUri)))
 
     def _phone_dialled(self, key: int, frames: FrameQueues, caller: str, dialled: str) -> None:
-        """A phone's call on the loop: answered (the phone is off-hook, like an FXS phone:
-        the core's tones follow) and handed to the core as a number dialled on it."""
+        """A phone's call on the loop, through the phones' dial plan (:func:`dial_plan`): a
+        feature code is carried out (answered, then cleared; refused with 603 if it failed),
+        a number is answered (the phone is off-hook, like an FXS phone: the core's tones
+        follow) and handed to the core; anything else is refused with 404 (Q.850 1)."""
         if caller not in self.section.extensions:  # Kamailio authenticates; never reached
             log.warning("SIP call from %r (not an extension) to %r refused", caller, dialled)
             self._owner_call(key, lambda call: call.answer(_param(403)))
             return
-        leg = self._new_leg(key, f"sip:{caller}", frames, outbound=False, caller=caller,
-                            dnis=dialled)
+        device = f"sip:{caller}"
+        verdict, rule = self.plan.match(dialled)
+        if rule is None or verdict not in (Match.COMPLETE, Match.AMBIGUOUS):
+            log.info("%s dialled %r: no such number", device, dialled, extra={"channel": device})
+            self._owner_call(key, lambda call: call.answer(_param(
+                status_for_cause(CAUSE_UNALLOCATED_NUMBER))))
+            return
+        if rule.target.startswith("feature:"):
+            if self.registry.feature(device, dialled):
+                self._owner_call(key, lambda call: call.answer(_param(200)))
+                self.post_later(FEATURE_CLEAR_S, self._owner_call, key,
+                                lambda call: call.hangup(_param()))
+            else:
+                self._owner_call(key, lambda call: call.answer(_param(
+                    status_for_cause(CAUSE_CALL_REJECTED))))
+            return
+        # as on an FXS phone, the phone's leg carries its own number (the call's origin)
+        leg = self._new_leg(key, device, frames, outbound=False, caller=caller, dnis=caller)
         leg.answer()
-        destination = dialled if self.registry.device_name(dialled) is not None \
-            else f"external:{dialled}"
-        self.registry.dialled(leg, destination)
+        self.registry.dialled(leg, rule.destination(dialled))
+
+
+def dial_plan(config: ApplianceConfig) -> DialPlan:
+    """What a SIP phone may dial (en bloc, so no inter-digit timer): the FXS and SIP
+    extensions, ``9`` + a number out on a trunk (the core's outbound route picks E1, FXO),
+    and the agent feature codes (``*51`` + agent id...), as on an FXS phone."""
+    phones = [e.extension for e in config.rig.ports if e.kind == "fxs" and e.extension]
+    rules = [DialRule(number, "ext") for number in [*phones, *config.sip.extensions]]
+    rules.append(DialRule("9.", "trunk", strip=1))
+    rules += [DialRule(code + "!", f"feature:{name}") for code, name in DEFAULT_FEATURES.items()]
+    return DialPlan(rules)
 
 
 class SipCallsComponent(Component):
@@ -328,8 +364,8 @@ class SipCallsComponent(Component):
                                                 max_calls=section.max_calls))
         self.address = await asyncio.to_thread(endpoint.start)
         self.endpoint = endpoint
-        legs = SipLegs(endpoint, engine, section, self._registry,
-                       asyncio.get_running_loop().call_soon_threadsafe)
+        legs = SipLegs(endpoint, engine, service.config, self._registry,
+                       asyncio.get_running_loop())
         await asyncio.wrap_future(endpoint.submit(legs.create_account))
         self._media.listeners.append(legs.on_media_event)
         self._registry.register(legs)

@@ -11,6 +11,7 @@ queue_log, the CDR and the stereo recording are those of an FXS agent's call.
 
 from __future__ import annotations
 
+import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-from acd_traffic import agent, caller_hears, talking_to
+from acd_traffic import agent, caller_hears, key_into_queue, rings, rung, talking_to
 from operations_rig import Appliance, running, until
 
 from hil.sip.baresip import BaresipPhone, free_port
@@ -65,6 +66,7 @@ def test_an_agent_on_a_sip_phone_takes_an_e1_caller(
     call = talking_to(box, "1001", CALLER, channel=1)
     until(lambda: caller_hears(box, call, PHONE_HZ) > 0.8, what="the caller hearing the agent")
     box.sim("e1a", "talk", call=call, hz=CALLER_HZ, seconds=3.0)
+    time.sleep(3.0)  # the customer speaks for three seconds (real audio, real time)
     row = box.live_call(CALLER)
     assert row["state"] == "talking" and row["agent"] == "1001"
     call_id = str(row["call_id"])
@@ -102,7 +104,7 @@ def test_the_sip_agent_hangs_up_and_the_caller_is_released(
           what="baresip registered")
     box.ctl("agents", "login", "1001", EXTENSION)  # the bare extension names the same phone
     box.span_up()
-    call = talking_to(box, "1001", CALLER, channel=2)
+    talking_to(box, "1001", CALLER, channel=2)
     call_id = str(box.live_call(CALLER)["call_id"])
 
     phone.command("hangup")  # the agent puts the handset down: BYE from the phone
@@ -115,3 +117,55 @@ def test_the_sip_agent_hangs_up_and_the_caller_is_released(
     until(lambda: agent(box, "1001")["state"] != "talking", what="the agent free again")
     cdr = box.rows("SELECT * FROM cdr WHERE call_id = ?", call_id)[0]
     assert cdr["cause"] == 16, cdr  # the phone's BYE is a normal clearing (RFC 3398)
+
+
+def test_an_agent_whose_sip_phone_is_off_is_skipped_and_the_caller_still_served(
+        sip_box: tuple[Appliance, BaresipPhone]) -> None:
+    box, phone = sip_box
+    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
+          what="baresip registered")
+    phone.stop()  # switched off: it takes its registration back (REGISTER, Expires: 0)
+    until(lambda: not box.ctl_json("sip", "registrations")["registrations"],
+          what="the registration gone")
+    box.ctl("agents", "login", "1001", f"sip:{EXTENSION}")
+    box.span_up()
+    call = box.e1_call(channel=3, calling=CALLER)
+    key_into_queue(box, call, CALLER)
+    call_id = str(box.live_call(CALLER)["call_id"])
+    # Kamailio answers 404 for an extension with no contact (Q.850 1): not a 15 s ring-out
+    until(lambda: "RINGNOANSWER" in [r["event"] for r in box.rows(
+        "SELECT event FROM queue_log WHERE call_id = ? ORDER BY id", call_id)],
+        timeout=10, what="the ring refused at once")
+    assert agent(box, "1001")["state"] == "paused"
+    assert box.live_call(CALLER)["state"] == "queued"
+    box.ctl("agents", "login", "1002", "fxs2")  # a colleague on an FXS phone takes it
+    until(lambda: agent(box, "1002")["state"] == "talking", timeout=30, what="1002 talking")
+
+
+def test_a_sip_agent_logs_in_by_feature_code_and_calls_an_fxs_extension(
+        sip_box: tuple[Appliance, BaresipPhone]) -> None:
+    box, phone = sip_box
+    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
+          what="baresip registered")
+    phone.command("dial", "*511001")  # *51 + agent id, as on an FXS phone
+    until(lambda: agent(box, "1001")["state"] == "idle", what="1001 logged in by *51")
+    assert agent(box, "1001")["device"] == f"sip:{EXTENSION}"
+
+    rings_before = rings(box, "phone1")
+    phone.command("dial", "201")
+    rung(box, "phone1", rings_before, "201 (phone1) ringing for the SIP phone")
+    box.sim("phone1", "lift")
+    until(lambda: box.live_call(EXTENSION)["state"] == "talking", what="2001 and 201 talking")
+    heard = float(box.sim("phone1", "status")["voice_s"])
+    until(lambda: float(box.sim("phone1", "status")["voice_s"]) > heard + 1.0,
+          what="201 hearing the SIP phone")
+    box.sim("phone1", "hangup")
+    (record,) = until(lambda: box.rows("SELECT * FROM cdr WHERE callee = '201'"),
+                      what="the CDR of the call to 201")
+    assert (record["caller"], record["agent"], record["disposition"]) == (
+        EXTENSION, "1001", "ANSWERED"), record
+    until(lambda: not box.ctl_json("calls", "list")["calls"], what="the SIP leg released")
+
+    phone.command("dial", "555")  # no such number: refused, nothing left behind
+    until(lambda: "404" in phone.log.read_text(errors="replace"), what="the phone told 404")
+    assert not box.ctl_json("calls", "list")["calls"]
