@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,8 @@ from appliance.config import ApplianceConfig, load_config
 from appliance.demo.prompts import PromptToolMissing, make_prompts
 from appliance.demo.supervisor import Supervisor, Unit
 from appliance.runtime.control import ControlError, call_once
+from appliance.signalling.sip.registrations import rpc_socket
+from hil.sip.baresip import BaresipPhone
 from hil.supervisor import die_with_parent
 
 REPO_RIG = Path(__file__).resolve().parents[2] / "hil" / "rigs" / "demo.toml"
@@ -36,10 +40,19 @@ START_TIMEOUT = 30.0
 POLL_SECONDS = 0.2
 
 
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def write_config(root: str, rig: str) -> str:
     template = (resources.files("appliance.demo") / "appliance.toml.in").read_text("utf-8")
     path = os.path.join(root, "appliance.toml")
     text = template.replace("@ROOT@", root).replace("@RIG@", rig)
+    text = text.replace("@SIP_PORT@", str(free_udp_port())).replace(
+        "@SIP_BACKEND_PORT@", str(free_udp_port())).replace(
+        "@SIP_PASSWORD@", secrets.token_hex(12))
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text.replace("@PYTHON@", sys.executable))
     return path
@@ -113,6 +126,25 @@ def start_rig(root: str, rig: str, bin_dir: str) -> subprocess.Popen[bytes]:
     return rig_process
 
 
+def start_sip(supervisor: Supervisor, config: ApplianceConfig, config_path: str, root: str,
+              bin_dir: str, stop: list[bool]) -> None:
+    """Kamailio (``appliance-sip-edge``), then a headless baresip phone per SIP extension
+    (the simulated SIP agents, hil/sip/baresip.py), each supervised like the daemons."""
+    rpc = rpc_socket(config.paths.run_dir)
+    edge = Unit("appliance-sip-edge",
+                [os.path.join(bin_dir, "appliance-sip-edge"), "--config", config_path],
+                ready=lambda unit: os.path.exists(rpc))
+    supervisor.start(edge)
+    wait_running(supervisor, edge, stop)
+    for number, extension in sorted(config.sip.extensions.items()):
+        phone = BaresipPhone(Path(root) / "sip-phones" / number, number, extension.password,
+                             config.sip.listen_port)
+        quiet = ["/bin/sh", "-c", f'exec "$0" "$@" >>"{phone.log}" 2>&1', *phone.argv]
+        unit = Unit(f"baresip-{number}", quiet, ready=lambda unit: True)
+        supervisor.start(unit)
+        wait_running(supervisor, unit, stop)
+
+
 def print_banner(root: str, config_path: str) -> None:
     sim = os.path.join(root, "sim")
     print(
@@ -125,6 +157,7 @@ def print_banner(root: str, config_path: str) -> None:
         f"  .venv/bin/hil ctl {sim}/power.ctl mains on=true\n"
         f"  .venv/bin/hil ctl {sim}/callers.ctl pause on=true   # no new customers\n"
         "  .venv/bin/appliancectl calls list; .venv/bin/appliancectl agents list\n"
+        "  .venv/bin/appliancectl sip registrations   # agent 1003's SIP phone (baresip)\n"
         "  .venv/bin/appliance-console          # the field engineer's screen\n"
         "A crashed daemon is restarted (try kill -9); host commands only go to\n"
         f"  {root}/host-commands.log\n"
@@ -160,6 +193,8 @@ def main() -> int:
     code = 0
     try:
         rig_process = start_rig(root, rig, bin_dir)
+        if config.sip.enabled:
+            start_sip(supervisor, config, config_path, root, bin_dir, stop)
         for daemon in ("powerd", "telephonyd"):
             unit = Unit(
                 f"appliance-{daemon}",

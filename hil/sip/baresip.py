@@ -78,9 +78,14 @@ ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}
         self.log = folder / "baresip.log"
         self.process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def argv(self) -> list[str]:
+        """The phone's command line (for a supervisor that starts it itself)."""
+        return ["baresip", "-f", str(self.folder)]
+
     def start(self) -> None:
         with self.log.open("wb") as log:
-            self.process = subprocess.Popen(["baresip", "-f", str(self.folder)], stdout=log,
+            self.process = subprocess.Popen(self.argv, stdout=log,
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                             start_new_session=True)
 

@@ -20,37 +20,32 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from acd_traffic import agent, caller_hears, key_into_queue, rings, rung, talking_to
-from operations_rig import Appliance, running, until
+from operations_rig import Appliance, until
 
-from hil.sip.baresip import BaresipPhone, free_port
+from appliance.config import load_config
+from hil.sip.baresip import BaresipPhone
 
 pytestmark = pytest.mark.integration
 
 CALLER = "13800138000"
-EXTENSION, PASSWORD = "2001", "agent-2001-secret"
+EXTENSION = "2001"  # the demo configuration's SIP extension
 PHONE_HZ = 1000  # the agent's voice
 CALLER_HZ = 700  # the customer's voice
 
 
 @pytest.fixture
-def sip_box(tmp_path: Path) -> Iterator[tuple[Appliance, BaresipPhone]]:
-    edge_port, backend_port = free_port(), free_port()
-
-    def with_sip(box: Appliance) -> None:
-        with box.config.open("a", encoding="utf-8") as config:
-            config.write(f"\n[sip]\nenabled = true\nlisten_port = {edge_port}\n"
-                         f"backend_port = {backend_port}\n"
-                         f'[sip.extensions.{EXTENSION}]\npassword = "{PASSWORD}"\n')
-
-    with running(tmp_path, with_sip) as box:
-        box.start_sip_edge()
-        phone = BaresipPhone(tmp_path / "phone", EXTENSION, PASSWORD, edge_port,
-                             tone_hz=PHONE_HZ)
-        phone.start()
-        try:
-            yield box, phone
-        finally:
-            phone.stop()
+def sip_box(appliance: Appliance, tmp_path: Path) -> Iterator[tuple[Appliance, BaresipPhone]]:
+    """The demo appliance (SIP on, extension 2001) with Kamailio and baresip as 2001."""
+    box = appliance
+    sip = load_config(str(box.config)).sip
+    box.start_sip_edge()
+    phone = BaresipPhone(tmp_path / "phone", EXTENSION, sip.extensions[EXTENSION].password,
+                         sip.listen_port, tone_hz=PHONE_HZ)
+    phone.start()
+    try:
+        yield box, phone
+    finally:
+        phone.stop()
 
 
 def test_an_agent_on_a_sip_phone_takes_an_e1_caller(
