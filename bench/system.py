@@ -22,6 +22,13 @@ prints:
 
 Each level is repeated ``--repeat`` times; the spread (min..max) is printed.
 Run: ``.venv/bin/python bench/system.py [--levels 0,30,60,90] [--repeat 3]``.
+
+``--agents sip`` seats the agents on SIP extensions instead (issue 16): Kamailio
+(``appliance-sip-edge``) as the registrar, one headless baresip per agent
+(hil/sip/baresip.py), every call an E1 caller bridged through the media engine to a
+pjsua2 leg. Kamailio's CPU is the appliance's too and is printed apart ("edge"); the
+baresip phones count with the simulators. pjsua2's wheel is built with
+``PJSUA_MAX_CALLS`` = 32, so SIP levels stop at 32 calls.
 """
 
 from __future__ import annotations
@@ -42,15 +49,18 @@ from typing import Any, TypeVar
 
 from appliance.demo.prompts import make_prompts
 from appliance.runtime.control import ControlError, call_once
+from appliance.signalling.sip.registrations import dump, rpc_socket
 from drivers.span import BCHANNELS
+from hil.sip.baresip import BaresipPhone, free_port
 
 BIN = Path(sys.executable).parent
+SIP_MAX_CALLS = 32  # PJSUA_MAX_CALLS of the pjsua2-python wheel
 HZ = os.sysconf("SC_CLK_TCK")
 T = TypeVar("T")
 
 
 def rig_text(spans: int, phones: int) -> str:
-    """The simulators: E1 spans e1a.., agent phones phone1.., the power rig."""
+    """The simulators: E1 spans e1a.., analog agent phones phone1.., the power rig."""
     parts = ['name = "system-bench"\n',
              '[[simulators]]\nname = "power"\ndevice = "mains"\n'
              "options = { watchdog_timeout = 5.0 }\n"]
@@ -64,9 +74,15 @@ def span_name(index: int) -> str:
     return f"e1{chr(ord('a') + index)}"
 
 
-def config_text(root: Path, rig: Path, spans: int, phones: int) -> str:
-    """One queue with every agent (agent 1000+i on fxs i, ext 200+i), menu key 1 -> queue."""
+def sip_password(agent: int) -> str:
+    return f"bench-secret-{agent}"
+
+
+def config_text(root: Path, rig: Path, spans: int, phones: int, sip: SipPorts | None) -> str:
+    """One queue with every agent (agent 1001+i on fxs i+1, ext 201+i; or, with ``sip``, on
+    SIP extension 2001+i), menu key 1 -> queue."""
     sim = root / "sim"
+    fxs = 0 if sip else phones
     out = [
         f'[paths]\nstate_dir = "{root}/state"\nrun_dir = "{root}/run"\n',
         '[logging]\nlevel = "warning"\ntarget = "stderr"\n',
@@ -77,12 +93,17 @@ def config_text(root: Path, rig: Path, spans: int, phones: int) -> str:
             for i in range(spans)]
     out += [f'[[rig.ports]]\nname = "fxs{i + 1}"\nkind = "fxs"\n'
             f'address = "sim:{sim}/phone{i + 1}.sock"\nextension = "{201 + i}"\n'
-            for i in range(phones)]
+            for i in range(fxs)]
+    if sip:
+        out.append(f"[sip]\nenabled = true\nlisten_port = {sip.edge}\n"
+                   f"backend_port = {sip.backend}\nmax_calls = 32\n")
+        out += [f'[sip.extensions.{2001 + i}]\npassword = "{sip_password(2001 + i)}"\n'
+                for i in range(phones)]
     out.append(f'[media]\nprompts_dir = "{root}/prompts"\n')
     out.append('[recording]\npolicy = "all"\n')
     out.append("[acd]\n")
-    out += [f'[[acd.agents]]\nid = "{1001 + i}"\nname = "Agent {i + 1}"\ndevice = "fxs{i + 1}"\n'
-            for i in range(phones)]
+    out += [f'[[acd.agents]]\nid = "{1001 + i}"\nname = "Agent {i + 1}"\n'
+            f'device = "{agent_device(i, sip is not None)}"\n' for i in range(phones)]
     members = ", ".join(f'"{1001 + i}"' for i in range(phones))
     out.append(f'[[acd.queues]]\nname = "sales"\nstrategy = "leastrecent"\n'
                f"members = [{members}]\nring_timeout = 30\nwrapup = 0\n")
@@ -95,6 +116,16 @@ def config_text(root: Path, rig: Path, spans: int, phones: int) -> str:
                'on_empty = "bye"\n')
     out.append('[[ivr.flows.nodes]]\nname = "bye"\ntype = "play"\nprompt = "goodbye"\nnext = ""\n')
     return "\n".join(out)
+
+
+def agent_device(index: int, sip: bool) -> str:
+    return f"sip:{2001 + index}" if sip else f"fxs{index + 1}"
+
+
+@dataclass(frozen=True)
+class SipPorts:
+    edge: int  # Kamailio
+    backend: int  # pjsua2 inside telephonyd
 
 
 # -- /proc ---------------------------------------------------------------------------
@@ -151,14 +182,17 @@ def until(predicate: Callable[[], T], timeout: float, what: str) -> T:
 class SystemRig:
     """The simulators and both daemons on the generated rig and configuration."""
 
-    def __init__(self, root: Path, spans: int, phones: int) -> None:
+    def __init__(self, root: Path, spans: int, phones: int, sip: bool = False) -> None:
         self.root = root
         self.spans = spans
         self.phones = phones
+        self.sip = SipPorts(free_port(), free_port()) if sip else None
         self.rig = root / "rig.toml"
-        self.rig.write_text(rig_text(spans, phones), encoding="utf-8")
+        self.rig.write_text(rig_text(spans, 0 if sip else phones), encoding="utf-8")
         self.config = root / "appliance.toml"
-        self.config.write_text(config_text(root, self.rig, spans, phones), encoding="utf-8")
+        self.config.write_text(config_text(root, self.rig, spans, phones, self.sip),
+                               encoding="utf-8")
+        self.sip_phones: list[BaresipPhone] = []
         self.env = {**os.environ, "APPLIANCE_CONFIG": str(self.config), "HOME": str(root)}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.sim_calls: list[tuple[str, int]] = []
@@ -182,6 +216,8 @@ class SystemRig:
               120, "the simulated rig")
         if self.processes["rig"].poll() is not None:
             raise RuntimeError("the simulated rig did not start")
+        if self.sip:
+            self.start_sip_edge()
         for name in ("powerd", "telephonyd"):
             self.processes[name] = subprocess.Popen(
                 [str(BIN / f"appliance-{name}"), "--config", str(self.config)],
@@ -192,10 +228,37 @@ class SystemRig:
         until(lambda: all(s["state"] == "up" for s in self.daemon("spans.list")["spans"]),
               60, "every span up")
         for i in range(self.phones):
-            self.daemon("agents.login", agent=str(1001 + i), device=f"fxs{i + 1}")
+            self.daemon("agents.login", agent=str(1001 + i),
+                        device=agent_device(i, self.sip is not None))
+
+    def start_sip_edge(self) -> None:
+        """Kamailio, then one baresip per agent, each registered before the bench goes on."""
+        assert self.sip is not None
+        self.processes["sip-edge"] = subprocess.Popen(
+            [str(BIN / "appliance-sip-edge"), "--config", str(self.config)], env=self.env,
+            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rpc = rpc_socket(str(self.root / "run"))
+        until(lambda: os.path.exists(rpc), 30, "Kamailio's RPC socket")
+        for i in range(self.phones):
+            phone = BaresipPhone(self.root / "sip-phones" / str(2001 + i), str(2001 + i),
+                                 sip_password(2001 + i), self.sip.edge, tone_hz=1000)
+            phone.start()
+            self.sip_phones.append(phone)
+        until(lambda: len(dump(rpc)) >= self.phones, 60, f"{self.phones} SIP phones registered")
+
+    def simulator_pids(self) -> list[int]:
+        """The rig's processes and the SIP phones: the far ends, not the appliance."""
+        phones = [p.process.pid for p in self.sip_phones if p.process is not None]
+        return descendants(self.processes["rig"].pid) + phones
+
+    def edge_pids(self) -> list[int]:
+        edge = self.processes.get("sip-edge")
+        return descendants(edge.pid) if edge is not None else []
 
     def stop(self) -> None:
-        for name in ("telephonyd", "powerd", "rig"):
+        for phone in self.sip_phones:
+            phone.stop()
+        for name in ("telephonyd", "powerd", "sip-edge", "rig"):
             process = self.processes.get(name)
             if process is None or process.poll() is not None:
                 continue
@@ -245,7 +308,8 @@ class SystemRig:
 class Sample:
     calls: int
     cpu: float  # telephonyd, fraction of one core
-    sim_cpu: float  # every simulator process, fraction of one core
+    sim_cpu: float  # every simulator process (and SIP phone), fraction of one core
+    edge_cpu: float  # Kamailio (the SIP edge), fraction of one core
     rss: float
     lateness: dict[str, float]
     stalls: int
@@ -260,15 +324,18 @@ def measure(rig: SystemRig, calls: int, window: float) -> Sample:
     if calls:
         rig.place(calls)
     time.sleep(2.0)  # let the answer transients settle
-    sims = descendants(rig.processes["rig"].pid)
+    sims, edge = rig.simulator_pids(), rig.edge_pids()
     before = rig.media()
     cpu0, sim0, wall0 = cpu_seconds(rig.telephonyd), sum(map(cpu_seconds, sims)), time.monotonic()
+    edge0 = sum(map(cpu_seconds, edge))
     time.sleep(window)
     cpu1, sim1, wall1 = cpu_seconds(rig.telephonyd), sum(map(cpu_seconds, sims)), time.monotonic()
+    edge1 = sum(map(cpu_seconds, edge))
     after = rig.media()
     wall = wall1 - wall0
     sample = Sample(
-        calls, (cpu1 - cpu0) / wall, (sim1 - sim0) / wall, rss_mib(rig.telephonyd),
+        calls, (cpu1 - cpu0) / wall, (sim1 - sim0) / wall, (edge1 - edge0) / wall,
+        rss_mib(rig.telephonyd),
         after["tick_lateness_ms"], after["stalls"] - before["stalls"],
         after["missing_frames"] - before["missing_frames"],
         after["slips"] + after["output_slips"] - before["slips"] - before["output_slips"],
@@ -310,7 +377,8 @@ def report(level: int, samples: list[Sample], engine: float) -> None:
         f"{sum(s.stalls for s in samples):6d}  {sum(s.missing for s in samples):7d}  "
         f"{sum(s.slips for s in samples):5d}  "
         f"{sum(s.late for s in samples):5d}  {sum(s.dropped for s in samples):6d}  "
-        f"{engine * 100:10.2f}  {ratio:>6}  {samples[-1].timing}",
+        f"{engine * 100:10.2f}  {ratio:>6}  {spread([s.edge_cpu for s in samples], 100):>14}  "
+        f"{samples[-1].timing}",
         flush=True,
     )
 
@@ -325,6 +393,8 @@ def main() -> None:
                         help="calls per level, comma-separated (default 0,30,60,90)")
     parser.add_argument("--repeat", type=int, default=3, help="windows per level (default 3)")
     parser.add_argument("--window", type=float, default=10.0, help="seconds measured per window")
+    parser.add_argument("--agents", choices=("fxs", "sip"), default="fxs",
+                        help="agents on FXS phones (default) or on SIP extensions (baresip)")
     parser.add_argument("--spans", type=int, default=0,
                         help="E1 spans (default: enough for the largest level, at least 3)")
     args = parser.parse_args()
@@ -335,14 +405,17 @@ def main() -> None:
     phones = max(max(args.levels), 1)
     if max(args.levels) > spans * len(BCHANNELS):
         parser.error(f"{spans} spans carry at most {spans * len(BCHANNELS)} calls")
-    print(f"appliance-telephonyd, {spans} E1 spans, {phones} FXS agent phones; "
+    if args.agents == "sip" and max(args.levels) > SIP_MAX_CALLS:
+        parser.error(f"pjsua2 takes at most {SIP_MAX_CALLS} calls (PJSUA_MAX_CALLS)")
+    kind = "SIP agent phones (baresip)" if args.agents == "sip" else "FXS agent phones"
+    print(f"appliance-telephonyd, {spans} E1 spans, {phones} {kind}; "
           f"{args.repeat} x {args.window:g} s per level; median (min..max)")
     print(f"{'calls':>5}  {'telephonyd %core':>17}  {'simulators %core':>19}  {'RSS MiB':>6}  "
           f"{'lateness p50 ms':>18}  {'lateness p99 ms':>18}  {'max ms':>7}  {'stalls':>6}  "
           f"{'missing':>7}  {'slips':>5}  {'late':>5}  {'dropped':>6}  {'engine %core':>10}  "
-          f"{'ratio':>6}  clock")
+          f"{'ratio':>6}  {'edge %core':>14}  clock")
     with tempfile.TemporaryDirectory(prefix="sysbench-", dir="/tmp") as tmp:
-        rig = SystemRig(Path(tmp), spans, phones)
+        rig = SystemRig(Path(tmp), spans, phones, sip=args.agents == "sip")
         try:
             rig.start()
             for level in args.levels:

@@ -51,6 +51,23 @@ def load_pjsua2() -> Any:
     return pjsua2
 
 
+#: pjlib log levels (1 error, 2 warning, 3 info, 4+ debug) as logging's
+_LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO}
+
+
+def _log_writer(pj: Any) -> Any:
+    """A pjsua2 ``LogWriter`` that hands pjlib's messages to ``appliance.sip.pjlib``; it
+    outlives ``libDestroy`` (the endpoint keeps it), so pjlib never writes to a dead one."""
+    pjlib = logging.getLogger("appliance.sip.pjlib")
+
+    class Writer(pj.LogWriter):  # type: ignore[misc]
+        def write(self, entry: Any) -> None:
+            pjlib.log(_LEVELS.get(int(entry.level), logging.DEBUG), "%s",
+                      str(entry.msg).strip())
+
+    return Writer()
+
+
 def error_text(exc: BaseException) -> str:
     """What a pjsua2 error says (``pjsua2.Error.info()``), or the exception's text."""
     info = getattr(exc, "info", None)
@@ -80,6 +97,7 @@ class SipEndpoint:
         self._thread: threading.Thread | None = None
         self._closing = threading.Lock()
         self._closed = False
+        self._log_writer: Any = None
 
     def start(self) -> str:
         """Start the owner thread; return the SIP transport's ``host:port``.
@@ -124,8 +142,13 @@ class SipEndpoint:
             config.uaConfig.threadCnt = 0
             config.uaConfig.mainThreadOnly = False
             config.uaConfig.maxCalls = self.settings.max_calls
+            # pjlib's errors and warnings go to the daemon's log (the journal), not stdout
+            # (consoleLevel is the writer's level: with a writer, nothing reaches stdout)
             config.logConfig.level = 2
-            config.logConfig.consoleLevel = 0
+            config.logConfig.consoleLevel = 2
+            config.logConfig.decor = pj.PJ_LOG_HAS_SENDER
+            self._log_writer = _log_writer(pj)
+            config.logConfig.writer = self._log_writer
             # The conference bridge runs at the engine's rate and frame: 8 kHz, 20 ms
             # (G.711, ITU-T G.711 §2); no VAD and no echo canceller, the engine owns audio.
             config.medConfig.clockRate = 8000

@@ -5,12 +5,14 @@ registrar; baresip, a SIP phone nobody on the team wrote, registers extension 20
 by digest and answers at once. The agent logs in on ``sip:2001`` with
 ``appliancectl agents login``; a customer rings in on the E1 span, keys 1 and is
 queued, the ACD rings the SIP phone through the pjsua2 back-end inside telephonyd,
-and the two talk: each side hears the other's tone. The customer hangs up; the
+and the two talk: each side hears the other's tone; the agent's shell holds and takes
+back the caller. The customer hangs up; the
 queue_log, the CDR and the stereo recording are those of an FXS agent's call.
 """
 
 from __future__ import annotations
 
+import signal
 import time
 import wave
 from collections.abc import Iterator
@@ -60,6 +62,10 @@ def test_an_agent_on_a_sip_phone_takes_an_e1_caller(
 
     call = talking_to(box, "1001", CALLER, channel=1)
     until(lambda: caller_hears(box, call, PHONE_HZ) > 0.8, what="the caller hearing the agent")
+    assert "agent 1001: caller on hold" in box.ctl("calls", "hold", "1001").stdout
+    until(lambda: caller_hears(box, call, PHONE_HZ) < 0.05, what="a held caller not hearing")
+    assert "back from hold" in box.ctl("calls", "unhold", "1001").stdout
+    until(lambda: caller_hears(box, call, PHONE_HZ) > 0.8, what="the caller back with the agent")
     box.sim("e1a", "talk", call=call, hz=CALLER_HZ, seconds=3.0)
     time.sleep(3.0)  # the customer speaks for three seconds (real audio, real time)
     row = box.live_call(CALLER)
@@ -164,3 +170,20 @@ def test_a_sip_agent_logs_in_by_feature_code_and_calls_an_fxs_extension(
     phone.command("dial", "555")  # no such number: refused, nothing left behind
     until(lambda: "404" in phone.log.read_text(errors="replace"), what="the phone told 404")
     assert not box.ctl_json("calls", "list")["calls"]
+
+
+def test_telephonyd_stops_cleanly_in_the_middle_of_a_sip_call(
+        sip_box: tuple[Appliance, BaresipPhone]) -> None:
+    """pjsua2's pitfalls at shutdown: every call wrapper is dropped on the owner thread
+    before ``libDestroy`` (a destructor after it aborts the process), and the phone is
+    told (BYE), not left talking to nobody."""
+    box, phone = sip_box
+    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
+          what="baresip registered")
+    box.ctl("agents", "login", "1001", f"sip:{EXTENSION}")
+    box.span_up()
+    talking_to(box, "1001", CALLER, channel=4)
+    box.kill("telephonyd", signal.SIGTERM)
+    assert box.processes["telephonyd"].returncode == 0
+    until(lambda: "terminated" in phone.log.read_text(errors="replace"),
+          what="the phone told the call ended")

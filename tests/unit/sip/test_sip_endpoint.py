@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from typing import Any
@@ -94,7 +95,7 @@ def test_after_stop_work_is_refused_clearly(endpoint: SipEndpoint) -> None:
         endpoint.submit(lambda ep: None).result(1)
 
 
-def test_a_taken_port_fails_start_naming_the_address() -> None:
+def test_a_taken_port_fails_start_naming_the_address(caplog: pytest.LogCaptureFixture) -> None:
     assert pjsua2 is not None, "pjsua2-python is missing: run `make setup`"
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
         taken.bind(("127.0.0.1", 0))
@@ -103,6 +104,18 @@ def test_a_taken_port_fails_start_naming_the_address() -> None:
         with pytest.raises(SipEndpointError, match=f"127.0.0.1:{port}"):
             sip.start()
         sip.stop()
+
+
+def test_pjlib_logs_into_the_daemon_log_not_stdout(endpoint: SipEndpoint,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    endpoint.start()
+    with caplog.at_level(logging.DEBUG, "appliance.sip.pjlib"):
+        endpoint.submit(lambda ep: ep.utilLogWrite(1, "test.c", "a pjlib error")).result(5)
+        endpoint.submit(lambda ep: ep.utilLogWrite(2, "test.c", "a pjlib warning")).result(5)
+    got = [(r.levelname, r.getMessage()) for r in caplog.records
+           if r.name == "appliance.sip.pjlib"]
+    assert ("ERROR", "test.c a pjlib error") in got and \
+        ("WARNING", "test.c a pjlib warning") in got, got
 
 
 PITFALL = """
