@@ -180,9 +180,11 @@ class SipEndpoint:
         finally:
             with self._closing:
                 self._closed = True
-            self._drain(endpoint)
+            self._drain(endpoint)  # the last work: the BYEs of the legs hung up at stop
             self.owned.clear()
-            endpoint.libDestroy()
+            # NO_NETWORK: the BYEs are sent; do not sit in pjsua_destroy's one-second wait for
+            # transactions and unregistrations the back-end never has (no registration)
+            endpoint.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK)
             del endpoint
 
     def _fail_start(self, endpoint: Any, exc: BaseException) -> None:

@@ -37,35 +37,35 @@ def test_an_agent_added_live_takes_a_call_and_removed_live_leaves_after_it(
     appliance: Appliance,
 ) -> None:
     appliance.span_up()
-    refused = appliance.ctl("agents", "login", "1003", "fxs2", check=False)
+    refused = appliance.ctl("agents", "login", "1004", "fxs2", check=False)
     assert refused.returncode != 0 and "unknown agent" in refused.stderr
 
-    done = appliance.ctl("agents", "add", "1003", "--name", "Linus", "--device", "fxs2",
+    done = appliance.ctl("agents", "add", "1004", "--name", "Margaret", "--device", "fxs2",
                          "--queue", "sales", "--apply")
     assert applied(done.stdout) == {"acd.agents", "acd.queues"}
-    appliance.ctl("agents", "login", "1003")  # on his configured phone, fxs2
-    assert agent(appliance, "1003")["display_name"] == "Linus"
+    appliance.ctl("agents", "login", "1004")  # on her configured phone, fxs2
+    assert agent(appliance, "1004")["display_name"] == "Margaret"
 
     call = appliance.e1_call(channel=2, calling=LINUS)
     until(lambda: appliance.sim("e1a", "status")["calls"][str(call)]["state"] == "connected",
           what="the IVR answering")
     appliance.sim("e1a", "dtmf", call=call, digits="1")
-    until(lambda: agent(appliance, "1003")["state"] == "talking", timeout=30,
-          what="phone 2 answering for Linus")
+    until(lambda: agent(appliance, "1004")["state"] == "talking", timeout=30,
+          what="phone 2 answering for Margaret")
     call_id = appliance.live_call(LINUS)["call_id"]
     until(lambda: appliance.rows("SELECT id FROM recordings WHERE call_id = ?", call_id),
           what="the call recorded (policy all)")
 
-    done = appliance.ctl("agents", "remove", "1003", "--apply")
+    done = appliance.ctl("agents", "remove", "1004", "--apply")
     assert applied(done.stdout) == {"acd.agents", "acd.queues"}
-    assert agent(appliance, "1003")["state"] == "talking"  # his call goes on
+    assert agent(appliance, "1004")["state"] == "talking"  # her call goes on
     assert not appliance.rows("SELECT * FROM queue_log WHERE event = 'AGENTLOGOFF'")
 
     appliance.sim("e1a", "hangup", call=call)
-    until(lambda: "1003" not in agents(appliance), timeout=30,
-          what="Linus gone once his call and wrap-up are over")
+    until(lambda: "1004" not in agents(appliance), timeout=30,
+          what="Margaret gone once his call and wrap-up are over")
     events = [r["event"] for r in appliance.rows(
-        "SELECT event FROM queue_log WHERE agent = '1003' ORDER BY id")]
+        "SELECT event FROM queue_log WHERE agent = '1004' ORDER BY id")]
     assert events[0] == "AGENTLOGIN" and events[-1] == "AGENTLOGOFF", events
     assert "COMPLETECALLER" in events
 

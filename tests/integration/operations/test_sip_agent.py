@@ -33,6 +33,7 @@ CALLER = "13800138000"
 EXTENSION = "2001"  # the demo configuration's SIP extension
 PHONE_HZ = 1000  # the agent's voice
 CALLER_HZ = 700  # the customer's voice
+COLLEAGUE_HZ = 1500  # 202 (phone2, FXS)
 
 
 @pytest.fixture
@@ -187,3 +188,50 @@ def test_telephonyd_stops_cleanly_in_the_middle_of_a_sip_call(
     assert box.processes["telephonyd"].returncode == 0
     until(lambda: "terminated" in phone.log.read_text(errors="replace"),
           what="the phone told the call ended")
+
+
+def test_a_sip_agent_hands_the_caller_to_an_fxs_colleague(
+        sip_box: tuple[Appliance, BaresipPhone]) -> None:
+    """Attended transfer from the SIP phone's agent to extension 202 (phone2, FXS)."""
+    box, _ = sip_box
+    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
+          what="baresip registered")
+    box.ctl("agents", "login", "1001", f"sip:{EXTENSION}")
+    box.span_up()
+    call = talking_to(box, "1001", CALLER, channel=5)
+    call_id = str(box.live_call(CALLER)["call_id"])
+    before = rings(box, "phone2")
+    assert "ringing 202" in box.ctl("calls", "consult", "1001", "202").stdout
+    rung(box, "phone2", before, "202 ringing")
+    box.sim("phone2", "lift")
+    box.sim("phone2", "talk", hz=COLLEAGUE_HZ)
+    said = box.ctl("calls", "transfer-complete", "1001").stdout
+    assert "caller handed to the consulted party" in said
+    until(lambda: caller_hears(box, call, COLLEAGUE_HZ) > 0.8, what="the caller with 202")
+    until(lambda: agent(box, "1001")["state"] in ("wrapup", "idle"), what="1001 freed")
+    box.sim("e1a", "hangup", call=call)
+    until(lambda: not box.ctl_json("calls", "list")["calls"], what="the call ended")
+    events = [r["event"] for r in box.rows(
+        "SELECT event FROM queue_log WHERE call_id = ? ORDER BY id", call_id)]
+    assert "ATTENDEDTRANSFER" in events, events
+
+
+def test_an_fxs_agent_hands_the_caller_to_a_sip_extension(
+        sip_box: tuple[Appliance, BaresipPhone]) -> None:
+    """Agent 1002 (fxs2) consults SIP extension 2001, whose phone answers, and hands the
+    caller over."""
+    box, _ = sip_box
+    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
+          what="baresip registered")
+    box.ctl("agents", "login", "1002", "fxs2")
+    box.span_up()
+    call = talking_to(box, "1002", CALLER, channel=6)
+    assert "ringing 2001" in box.ctl("calls", "consult", "1002", EXTENSION).stdout
+    assert caller_hears(box, call, PHONE_HZ) < 0.05  # on hold, not yet with 2001
+    until(lambda: box.ctl("calls", "transfer-complete", "1002", check=False).returncode == 0,
+          what="the consultation answered by 2001 and the caller handed over")
+    until(lambda: caller_hears(box, call, PHONE_HZ) > 0.8, timeout=30,
+          what="the caller with the SIP phone (2001)")
+    until(lambda: agent(box, "1002")["state"] in ("wrapup", "idle"), what="1002 freed")
+    box.sim("e1a", "hangup", call=call)
+    until(lambda: not box.ctl_json("calls", "list")["calls"], what="the call ended")

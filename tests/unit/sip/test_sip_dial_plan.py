@@ -41,7 +41,7 @@ def test_a_sip_phone_dials_extensions_outside_numbers_and_feature_codes(
 
 @pytest.mark.parametrize("dialled", ["555", "20", "9", ""])
 def test_anything_else_is_not_a_number(dialled: str) -> None:
-    verdict, rule = dial_plan(load_config_text(CONFIG)).match(dialled)
+    verdict, _ = dial_plan(load_config_text(CONFIG)).match(dialled)
     assert verdict not in (Match.COMPLETE, Match.AMBIGUOUS)
 
 
