@@ -27,8 +27,10 @@ Run: ``.venv/bin/python bench/system.py [--levels 0,30,60,90] [--repeat 3]``.
 (``appliance-sip-edge``) as the registrar, one headless baresip per agent
 (hil/sip/baresip.py), every call an E1 caller bridged through the media engine to a
 pjsua2 leg. Kamailio's CPU is the appliance's too and is printed apart ("edge"); the
-baresip phones count with the simulators. pjsua2's wheel is built with
-``PJSUA_MAX_CALLS`` = 32, so SIP levels stop at 32 calls.
+baresip phones count with the simulators. The pjsua2-python wheel is built with
+``PJSUA_MAX_CALLS`` = 4 (measured: a fifth concurrent call fails with PJ_ETOOMANY
+whatever ``maxCalls`` says), so SIP levels stop at 4 calls until pjproject is built
+with a higher limit.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from drivers.span import BCHANNELS
 from hil.sip.baresip import BaresipPhone, free_port
 
 BIN = Path(sys.executable).parent
-SIP_MAX_CALLS = 32  # PJSUA_MAX_CALLS of the pjsua2-python wheel
+SIP_MAX_CALLS = 4  # measured: the pjsua2-python wheel is built with PJSUA_MAX_CALLS = 4
 HZ = os.sysconf("SC_CLK_TCK")
 T = TypeVar("T")
 
@@ -96,7 +98,7 @@ def config_text(root: Path, rig: Path, spans: int, phones: int, sip: SipPorts | 
             for i in range(fxs)]
     if sip:
         out.append(f"[sip]\nenabled = true\nlisten_port = {sip.edge}\n"
-                   f"backend_port = {sip.backend}\nmax_calls = 32\n")
+                   f"backend_port = {sip.backend}\nmax_calls = {SIP_MAX_CALLS}\n")
         out += [f'[sip.extensions.{2001 + i}]\npassword = "{sip_password(2001 + i)}"\n'
                 for i in range(phones)]
     out.append(f'[media]\nprompts_dir = "{root}/prompts"\n')

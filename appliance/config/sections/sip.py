@@ -54,7 +54,8 @@ class SipSection:
         pattern=r"[A-Za-z0-9.-]{1,253}",
     )
     max_calls: int = setting(
-        32, doc="Concurrent calls of the pjsua2 back-end (pjsua's own default is 4)", ge=1, le=32
+        32, doc="Concurrent calls of the pjsua2 back-end, up to the pjproject build's "
+        "PJSUA_MAX_CALLS (4 for the pjsua2-python wheel; docs/sip.md)", ge=1, le=512
     )
     expires_max: int = setting(
         3600, doc="Longest registration Kamailio grants, seconds", ge=60, le=86400

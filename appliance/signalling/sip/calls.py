@@ -218,7 +218,7 @@ class SipLegs:
         def done(future: Future[None]) -> None:
             error = future.exception()
             if error is not None:
-                self.post(self._failed, leg.key, str(error))
+                self.post(self._failed, leg.key, error_text(error))
         self.endpoint.submit(work).add_done_callback(done)
 
     def on_owner(self, leg: SipLeg, action: Callable[[Any], None]) -> None:
@@ -254,6 +254,10 @@ class SipLegs:
         leg = self.legs.get(key)
         if leg is None:
             return
+        if "PJ_ETOOMANY" in error:  # pjsua's own ceiling (PJSUA_MAX_CALLS), not [sip] max_calls
+            error = (f"pjsua2 has no call slot left ({len(self.legs)} SIP legs up; "
+                     f"[sip] max_calls = {self.section.max_calls}, and the pjsua2-python "
+                     "wheel is built for at most 4): " + error)
         log.error("%s: SIP call failed: %s", leg.name, error, extra={"channel": leg.name})
         self._forget(leg)
         if not leg.hung_up:
