@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from appliance.config.sections.sip import SipExtension, SipSection
 from appliance.signalling.sip.endpoint import EndpointSettings, SipEndpoint
 from appliance.signalling.sip.kamailio import write_checked
 from appliance.signalling.sip.registrations import rpc_socket
+from hil.sip.baresip import BaresipPhone, free_port
 
 try:
     import pjsua2
@@ -29,29 +29,6 @@ except ImportError:  # a failure, never a skip: `make setup` installs the wheel
 pytestmark = pytest.mark.integration
 
 APPLIANCECTL = str(Path(sys.executable).with_name("appliancectl"))
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def free_baresip_port() -> int:
-    """A port free for baresip's whole listen set: UDP and TCP on the port and SIP/TLS on
-    the port + 1 (baresip 1.0 binds all three and exits 98, EADDRINUSE, if one is taken)."""
-    for _ in range(50):
-        port = free_udp_port()
-        probes = [(socket.SOCK_DGRAM, port), (socket.SOCK_STREAM, port),
-                  (socket.SOCK_STREAM, port + 1)]
-        try:
-            for kind, number in probes:
-                with socket.socket(socket.AF_INET, kind) as probe:
-                    probe.bind(("127.0.0.1", number))
-        except OSError:
-            continue
-        return port
-    raise AssertionError("no port with its neighbour free on 127.0.0.1 after 50 tries")
 
 
 class Edge:
@@ -65,7 +42,7 @@ def edge() -> Iterator[Edge]:
     assert shutil.which("kamailio"), "kamailio is missing: run `make setup` (deps/apt/sip.txt)"
     with tempfile.TemporaryDirectory(prefix="sip-", dir="/tmp") as name:
         folder = Path(name)
-        port = free_udp_port()
+        port = free_port()
         section = SipSection(listen_port=port,
                              extensions={"201": SipExtension(password="secret-201"),
                                          "202": SipExtension(password="secret-202")})
@@ -161,22 +138,13 @@ def test_registrations_without_kamailio_is_a_clear_error(tmp_path: Path) -> None
 def test_a_baresip_phone_registers_and_is_listed(edge: Edge) -> None:
     """A real SIP phone (headless baresip) registers with digest through Kamailio."""
     assert shutil.which("baresip"), "baresip is missing: run `make setup` (deps/apt/sip.txt)"
-    phone_dir = edge.folder / "baresip"
-    phone_dir.mkdir()
-    (phone_dir / "config").write_text(
-        f"sip_listen 127.0.0.1:{free_baresip_port()}\nmodule_path /usr/lib/baresip/modules\n"
-        "module g711.so\nmodule aufile.so\nmodule_app account.so\n"
-        "audio_player aufile,/dev/null\naudio_source aufile,/dev/null\nanswermode auto\n")
-    (phone_dir / "accounts").write_text(
-        f'<sip:201@appliance.local>;auth_pass=secret-201;outbound="sip:127.0.0.1:{edge.port}"'
-        ";regint=300\n")
-    phone = subprocess.Popen(["baresip", "-f", str(phone_dir)], stdin=subprocess.PIPE,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    phone = BaresipPhone(edge.folder / "baresip", "201", "secret-201", edge.port)
+    phone.start()
     try:
         deadline = time.monotonic() + 10
         shown: list[dict[str, Any]] = []
         while not shown:
-            assert phone.poll() is None, "baresip exited"
+            assert phone.process is not None and phone.process.poll() is None, "baresip exited"
             assert time.monotonic() < deadline, "baresip's registration never showed"
             time.sleep(0.2)
             shown = registrations(edge)["registrations"]
@@ -184,5 +152,4 @@ def test_a_baresip_phone_registers_and_is_listed(edge: Edge) -> None:
         assert "baresip" in shown[0]["user_agent"]
         assert 0 < shown[0]["expires"] <= 300
     finally:
-        phone.terminate()
-        phone.wait(10)
+        phone.stop()
