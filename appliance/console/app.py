@@ -44,9 +44,10 @@ SCREENS: tuple[tuple[str, str, str, str], ...] = (
     ("logs", "Logs", "f7", "l"),
     ("network", "Network set-up", "f8", "n"),
     ("maintenance", "Maintenance", "f9", "m"),
+    ("sip", "SIP phones", "f11", "i"),
 )
 MONITOR_MODES = ("listen", "whisper", "barge")  # appliance/calls/monitor.py
-KEYS_LINE = "o Overvw s Span p Port c Calls q Queues w Power l Logs n Net m Maint x Quit"
+KEYS_LINE = "o Ovrvw s Span p Port c Calls q Queue w Power l Logs n Net m Maint i SIP x Quit"
 SCREEN_KEYS = {
     "spans": "Up/Down select span",
     "ports": "Up/Down select port",
@@ -174,6 +175,7 @@ class Console:
     def show(self, name: str) -> None:
         self.screen = name
         self.source.want_history = name == "power"
+        self.source.want_sip = name == "sip"
         self.source.want_journal = name == "logs"
         if name == "network":
             self.network_form.reload()
@@ -201,6 +203,8 @@ class Console:
             return views.power(snap)
         if self.screen == "logs":
             return views.journal(snap)
+        if self.screen == "sip":
+            return views.sip(snap)
         return views.maintenance(snap)
 
     def refresh(self) -> None:

@@ -62,6 +62,7 @@ class DataSource:
         self.journal_reader = journal_reader
         self.span_detail: str | None = None  # span whose channels are polled (spans.show)
         self.want_history = False
+        self.want_sip = False  # the SIP screen is up: poll sip.phones (it asks Kamailio)
         # the account logged in at the console: the daemons authorise and audit every
         # request as it (ControlServer "as"), not as the console process's Unix user
         self.act_as = ""
@@ -114,6 +115,8 @@ class DataSource:
         telephony: list[tuple[str, dict[str, Any]]] = [(m, {}) for m in TELEPHONY_METHODS]
         if self.span_detail:
             telephony.append(("spans.show", {"span": self.span_detail}))
+        if self.want_sip:
+            telephony.append(("sip.phones", {}))
         power: list[tuple[str, dict[str, Any]]] = [("power.status", {})]
         if self.want_history:
             power.append(("power.history", {"limit": 8}))

@@ -224,6 +224,36 @@ def queues(snap: Snapshot, now: float | None = None) -> list[Row]:
     return rows
 
 
+def sip(snap: Snapshot) -> list[Row]:
+    """SIP extensions: registered contacts with their expiry, the agent at each, its calls."""
+    tel = snap.telephonyd
+    rows = daemon_rows(tel)
+    phones = tel.results.get("sip.phones")
+    if not isinstance(phones, dict):
+        return [*rows, text("  (no data)")]
+    if not phones.get("enabled"):
+        return [*rows, text("  SIP is off ([sip] enabled = false)", "dim")]
+    if phones.get("error"):
+        rows.append(text(f"  {phones['error']}"[:78], "warn"))
+    at = {str(a.get("device", "")).removeprefix("sip:"): a
+          for a in tel.get("agents.list", "agents") if a.get("state") != "logged_out"}
+    rows.append(text(f"SIP edge {phones.get('edge', '')}", "title"))
+    rows.append(text("EXT    AGENT        CALLS EXPIRES CONTACT", "title"))
+    for ext in phones.get("extensions", []):
+        number = str(ext["extension"])
+        agent = at.get(number)
+        who = f"{agent['agent']} {agent.get('display_name', '')}"[:12] if agent else "-"
+        contacts = ext.get("contacts") or [{}]
+        for n, contact in enumerate(contacts):
+            expires = contact.get("expires")
+            left = "-" if not contact else ("perm" if expires is None else f"{expires}s")
+            where = str(contact.get("contact") or "not registered")
+            attr = "" if contact else "warn"
+            lead = f"{number:<6} {who:<12} {ext.get('calls', 0):>5}" if n == 0 else " " * 24
+            rows.append(Row([("", f"{lead} {left:>7} "), (attr, where[:50])], key=number))
+    return rows
+
+
 def power(snap: Snapshot) -> list[Row]:
     pwr = snap.powerd
     rows = daemon_rows(pwr)

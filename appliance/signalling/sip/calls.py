@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -56,6 +57,7 @@ from appliance.signalling.analog.dialplan import DialPlan, DialRule, Match
 from appliance.signalling.sip.causes import cause_from_status, reason_header, status_for_cause
 from appliance.signalling.sip.endpoint import EndpointSettings, SipEndpoint, error_text
 from appliance.signalling.sip.frames import FrameQueues
+from appliance.signalling.sip.registrations import RegistrationsError, dump, rpc_socket
 
 log = logging.getLogger("appliance.sip")
 
@@ -357,9 +359,12 @@ class SipCallsComponent(Component):
         self.endpoint: SipEndpoint | None = None
         self.legs: SipLegs | None = None
         self.address = ""
+        self._rpc = ""
 
     async def start(self, service: Service) -> None:
         section = service.config.sip
+        self._rpc = rpc_socket(service.config.paths.run_dir)
+        service.control.register("sip.phones", self._phones, needs="status.read")
         if not section.enabled:
             return
         engine = self._media.engine
@@ -386,6 +391,25 @@ class SipCallsComponent(Component):
         endpoint, self.endpoint = self.endpoint, None
         if endpoint is not None:
             await asyncio.to_thread(endpoint.stop)
+
+    async def _phones(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Every SIP extension: its registered contacts (Kamailio's usrloc, read in a
+        worker thread) and the SIP legs up on it now (the console's SIP screen)."""
+        legs = self.legs
+        if legs is None:
+            return {"enabled": False, "extensions": [], "error": ""}
+        error = ""
+        try:
+            contacts = await asyncio.to_thread(dump, self._rpc)
+        except RegistrationsError as exc:
+            contacts, error = [], str(exc)
+        calls = Counter(leg.device for leg in legs.legs.values())
+        return {"enabled": True, "edge": legs.edge, "error": error, "extensions": [
+            {"extension": number, "calls": calls[f"sip:{number}"],
+             "contacts": [{"contact": c.contact, "expires": c.expires,
+                           "user_agent": c.user_agent} for c in contacts
+                          if c.extension == number]}
+            for number in sorted(legs.section.extensions)]}
 
     def status(self) -> dict[str, Any]:
         if self.legs is None:

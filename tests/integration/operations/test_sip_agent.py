@@ -12,6 +12,7 @@ queue_log, the CDR and the stereo recording are those of an FXS agent's call.
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 import wave
@@ -22,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from acd_traffic import agent, caller_hears, key_into_queue, rings, rung, talking_to
+from console_terminal import console_on
 from operations_rig import Appliance, until
 
 from appliance.config import load_config
@@ -235,3 +237,29 @@ def test_an_fxs_agent_hands_the_caller_to_a_sip_extension(
     until(lambda: agent(box, "1002")["state"] in ("wrapup", "idle"), what="1002 freed")
     box.sim("e1a", "hangup", call=call)
     until(lambda: not box.ctl_json("calls", "list")["calls"], what="the call ended")
+
+
+def test_the_console_shows_each_sip_phone_its_agent_and_its_calls(
+        sip_box: tuple[Appliance, BaresipPhone]) -> None:
+    """The field engineer's SIP screen (key i): extension 2001 registered by baresip with
+    its expiry, agent 1001 at it, then its call; and the phone gone when switched off."""
+    box, phone = sip_box
+    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
+          what="baresip registered")
+    box.ctl("agents", "login", "1001", f"sip:{EXTENSION}")
+    console = console_on(box.root, box.config)
+    try:
+        console.wait_for("SPANS", timeout=15)
+        console.keys("i")
+        screen = console.wait_for("sip:2001-", timeout=10)  # baresip's contact
+        row = next(line for line in screen.splitlines() if line.startswith(EXTENSION))
+        assert "1001 Ada" in row and re.search(r" 0 +\d+s sip:2001-", row), row
+        box.span_up()
+        call = talking_to(box, "1001", CALLER, channel=7)
+        console.wait_for("1001 Ada         1", timeout=10)  # one call up on the phone
+        box.sim("e1a", "hangup", call=call)
+        phone.stop()
+        console.wait_for("not registered", timeout=15)
+        assert "Traceback" not in console.errors()
+    finally:
+        console.close()
