@@ -60,6 +60,16 @@ class SipSection:
     expires_max: int = setting(
         3600, doc="Longest registration Kamailio grants, seconds", ge=60, le=86400
     )
+    ban_seconds: int = setting(
+        600, doc="How long a source that floods or keeps failing digest login is banned, s",
+        ge=10, le=86400,
+    )
+    auth_failures: int = setting(
+        5, doc="Failed digest logins from one source before it is banned", ge=2, le=100
+    )
+    flood_requests: int = setting(
+        40, doc="Requests from one source in 2 s above which it is banned (pike)", ge=5, le=10000
+    )
     extensions: dict[str, SipExtension] = setting(
         doc="SIP extensions by number, with their credentials", default_factory=dict,
         check=_extension_numbers,

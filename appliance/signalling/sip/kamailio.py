@@ -14,9 +14,11 @@ import subprocess
 from pathlib import Path
 
 from appliance.config.sections.sip import SipSection
+from appliance.signalling.sip.registrations import BAN_TABLE
 
 MODULES = ("jsonrpcs", "kex", "corex", "tm", "tmx", "sl", "rr", "pv", "maxfwd", "usrloc",
-           "registrar", "textops", "siputils", "xlog", "sanity", "auth")
+           "registrar", "textops", "siputils", "xlog", "sanity", "auth", "htable", "pike")
+
 
 
 class KamailioConfigError(Exception):
@@ -51,8 +53,21 @@ modparam("jsonrpcs", "dgram_socket", "{rpc_socket}")
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "max_expires", {section.expires_max})
 modparam("tm", "fr_timer", 5000)
+# SEC-4: a source that floods (pike: more than {section.flood_requests} requests in 2 s) or
+# fails digest authentication {section.auth_failures} times is banned for
+# {section.ban_seconds} s; banned sources get no answer at all
+modparam("htable", "htable", "{BAN_TABLE}=>size=8;autoexpire={section.ban_seconds};")
+modparam("htable", "htable", "authfail=>size=8;autoexpire={section.ban_seconds};")
+modparam("htable", "htable", "banwhy=>size=8;autoexpire={section.ban_seconds};")
+modparam("htable", "timer_interval", 2)  # expired bans go within 2 s of their time
+modparam("pike", "sampling_time_unit", 2)
+modparam("pike", "reqs_density_per_unit", {section.flood_requests})
+modparam("pike", "remove_latency", 4)
 
 request_route {{
+    if (!($si == "127.0.0.1" && $sp == {section.backend_port})) {{
+        route(BANS);
+    }}
     route(SANITY);
     if (is_method("CANCEL")) {{
         if (t_check_trans()) {{ route(RELAY); }}
@@ -90,11 +105,44 @@ route[SANITY] {{
     if (!sanity_check("17895", "7")) {{ exit; }}
 }}
 
+route[BANS] {{
+    if ($sht({BAN_TABLE}=>$si) != $null) {{
+        xlog("L_NOTICE", "SIP: dropped $rm from banned $si\\n");
+        exit;
+    }}
+    if (!pike_check_req()) {{
+        $sht({BAN_TABLE}=>$si) = $Ts;  # since (unix time); an int, as $null tests need
+        $sht(banwhy=>$si) = "flood";
+        xlog("L_WARN", "SIP: $si banned for {section.ban_seconds} s (request flood)\\n");
+        exit;
+    }}
+}}
+
 route[AUTH] {{
     $var(password) = "";
 {_credentials(section)}
     # Unknown and known users get the same challenge and the same refusal (no enumeration).
-    if ($var(password) == "" || !pv_auth_check("{section.domain}", "$var(password)", "0", "1")) {{
+    $var(verdict) = -5;
+    if ($var(password) != "") {{
+        pv_auth_check("{section.domain}", "$var(password)", "0", "1");
+        $var(verdict) = $rc;
+    }} else if (is_present_hf("Authorization") || is_present_hf("Proxy-Authorization")) {{
+        $var(verdict) = -3;
+    }}
+    if ($var(verdict) == -2 || $var(verdict) == -3) {{
+        # a wrong password, or an unknown user (told apart from nothing outside)
+        if ($sht(authfail=>$si) == $null) {{ $sht(authfail=>$si) = 0; }}
+        $sht(authfail=>$si) = $sht(authfail=>$si) + 1;
+        xlog("L_NOTICE", "SIP: failed digest login as $fU from $si ($sht(authfail=>$si))\\n");
+        if ($sht(authfail=>$si) >= {section.auth_failures}) {{
+            $sht({BAN_TABLE}=>$si) = $Ts;
+            $sht(banwhy=>$si) = "auth";
+            xlog("L_WARN", "SIP: $si banned for {section.ban_seconds} s "
+                 "($sht(authfail=>$si) failed logins, last as $fU)\\n");
+            exit;
+        }}
+    }}
+    if ($var(verdict) < 0) {{
         auth_challenge("{section.domain}", "1");
         exit;
     }}

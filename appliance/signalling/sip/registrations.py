@@ -1,4 +1,5 @@
-"""The registered SIP contacts, from Kamailio's usrloc (``ul.dump`` over jsonrpcs, issue 16)."""
+"""Kamailio's state over its jsonrpcs socket (issue 16): the registered SIP contacts (usrloc,
+``ul.dump``) and the banned sources (the ``ipban`` htable: ``htable.dump``, ``htable.delete``)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import json
 import os
 import socket
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Any
 
 #: Kamailio's jsonrpcs unix datagram socket, in the appliance's run directory.
 RPC_SOCKET_NAME = "kamailio-rpc.sock"
+BAN_TABLE = "ipban"  # the htable the generated kamailio.cfg bans sources in
 
 
 class RegistrationsError(Exception):
@@ -51,13 +54,14 @@ def parse_dump(reply: dict[str, Any]) -> list[Registration]:
     return sorted(out, key=lambda r: (r.extension, r.contact))
 
 
-def dump(rpc_path: str, timeout: float = 3.0) -> list[Registration]:
-    """Ask Kamailio at ``rpc_path`` for its registrations (blocking: not on the event loop)."""
+def call(rpc_path: str, method: str, params: list[Any] | None = None,
+         timeout: float = 3.0) -> dict[str, Any]:
+    """One JSON-RPC request to Kamailio at ``rpc_path`` (blocking: not on the event loop)."""
     with tempfile.TemporaryDirectory(prefix="sip-rpc-") as folder, \
             socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as client:
         client.bind(os.path.join(folder, "reply.sock"))
         client.settimeout(timeout)
-        request = {"jsonrpc": "2.0", "method": "ul.dump", "id": 1}
+        request = {"jsonrpc": "2.0", "method": method, "params": params or [], "id": 1}
         try:
             client.sendto(json.dumps(request).encode(), rpc_path)
             data = client.recv(1 << 20)
@@ -71,4 +75,57 @@ def dump(rpc_path: str, timeout: float = 3.0) -> list[Registration]:
         reply = json.loads(data)
     except ValueError as exc:
         raise RegistrationsError(f"Kamailio's answer on {rpc_path} is not JSON: {exc}") from exc
-    return parse_dump(reply)
+    if not isinstance(reply, dict):
+        raise RegistrationsError(f"Kamailio's answer on {rpc_path} is not a JSON-RPC reply")
+    return reply
+
+
+def dump(rpc_path: str, timeout: float = 3.0) -> list[Registration]:
+    """Ask Kamailio at ``rpc_path`` for its registrations."""
+    return parse_dump(call(rpc_path, "ul.dump", timeout=timeout))
+
+
+@dataclass(frozen=True)
+class Ban:
+    source: str  # the banned IP address
+    reason: str  # "flood" (pike) or "auth" (failed digest logins)
+    expires: int  # seconds left
+
+
+def _table(rpc_path: str, table: str) -> dict[str, Any]:
+    """An htable's entries (name -> value); an empty table is Kamailio's error: none."""
+    reply = call(rpc_path, "htable.dump", [table])
+    if "error" in reply:
+        return {}
+    try:
+        return {str(e["name"]): e["value"] for slot in reply["result"]
+                for e in slot.get("slot", [])}
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise RegistrationsError(f"unexpected htable.dump reply from Kamailio: {exc}") from exc
+
+
+def bans(rpc_path: str, ban_seconds: int, table: str = BAN_TABLE) -> list[Ban]:
+    """The sources Kamailio bans now: ``ipban`` holds when (unix time, set by the generated
+    kamailio.cfg), ``banwhy`` why; the time left is ``ban_seconds`` after that."""
+    why = _table(rpc_path, "banwhy")
+    out = []
+    for source, since in _table(rpc_path, table).items():
+        try:
+            left = ban_seconds - (time.time() - float(since))
+        except (TypeError, ValueError) as exc:
+            raise RegistrationsError(f"ban of {source}: bad time {since!r}") from exc
+        out.append(Ban(source=source, reason=str(why.get(source, "")),
+                       expires=max(0, round(left))))
+    return sorted(out, key=lambda b: b.source)
+
+
+def lift(rpc_path: str, source: str, table: str = BAN_TABLE) -> bool:
+    """Lift the ban on ``source``; False when it was not banned."""
+    if all(b.source != source for b in bans(rpc_path, 0, table)):
+        return False
+    call(rpc_path, "htable.delete", ["banwhy", source])
+    reply = call(rpc_path, "htable.delete", [table, source])
+    if "error" in reply:
+        raise RegistrationsError(f"Kamailio refused to lift {source}: "
+                                 f"{reply['error'].get('message')}")
+    return True
