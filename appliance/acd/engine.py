@@ -976,6 +976,9 @@ class Acd:
             raise AcdError(problem)
         if target.startswith("queue:") and target[6:] not in self.queues:
             raise AcdError(f"queue {target[6:]!r} is not defined")
+        if target.startswith("ext:") and self.phone_of(target[4:]) is None:
+            raise AcdError(f"no phone {target[4:]!r} on this appliance (an extension, a "
+                           "port, sip:NUMBER)")
 
     def consult(self, agent_id: str, destination: str) -> None:
         """Attended transfer, step 1: hold the caller and ring ``destination``."""

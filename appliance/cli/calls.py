@@ -139,7 +139,8 @@ AGENT_CALL_COMMANDS = [
      "Take AGENT's caller back from hold.\n\nExample: appliancectl calls unhold 1001"),
     ("transfer", "call.transfer", "caller sent to {target}",
      "Blind transfer: send AGENT's caller to TARGET now; the agent is free.\n\n"
-     "TARGET is queue:NAME, flow:NAME, external:NUMBER, voicemail:BOX or hangup.\n\n"
+     "TARGET is queue:NAME, flow:NAME, external:NUMBER, ext:EXTENSION (one of our phones,\n"
+     "analog or SIP), voicemail:BOX or hangup.\n\n"
      "Example: appliancectl calls transfer 1001 queue:support"),
     ("consult", "call.consult", "caller on hold, ringing {target}",
      "Hold AGENT's caller and ring TARGET (a phone or extension, or external:NUMBER) for "

@@ -251,7 +251,9 @@ class FlowRun:
             self._survey_digit(node, digit)
 
     def on_answered(self, channel: Channel) -> None:
-        if channel is self.other and self.node is not None:
+        # the forwarded party: from a forward node, or a blind transfer / overflow
+        # destination, where no node is current any more (it must connect all the same)
+        if channel is self.other:
             self.ivr.calls.add_leg(self.call, channel)
             self.ivr.calls.connect(self.call, [self.channel, channel])
             self._leave("answered")
@@ -490,7 +492,8 @@ class FlowRun:
             self.destination(result.detail)
 
     def destination(self, target: str) -> None:
-        """Send the caller to a destination: hangup, queue:Q, external:N, flow:F, voicemail:B."""
+        """Send the caller to a destination: hangup, queue:Q, external:N, ext:E (one of our
+        phones, any technology), flow:F, voicemail:B."""
         kind, _, arg = target.partition(":")
         if kind == "queue":
             try:
@@ -501,6 +504,8 @@ class FlowRun:
                 self.hangup()
         elif kind == "external":
             self._forward(arg, "")
+        elif kind == "ext":
+            self._forward(arg, "", phone=True)
         elif kind == "flow" and arg in self.ivr.plan.flows:
             self.ivr._done(self)
             self.ivr.start(self.call, arg)
@@ -522,14 +527,22 @@ class FlowRun:
     def _enter_forward(self, node: NodeEntry) -> None:
         self._forward(self.expand(node.number), node.failure)
 
-    def _forward(self, number: str, failure: str) -> None:
+    def _forward(self, number: str, failure: str, *, phone: bool = False) -> None:
+        """Ring ``number`` outside (``phone``: one of our phones) and connect the caller."""
         if not number:
             self.hangup()
             return
         self.channel.set_listener(self)
         self.channel.play("ringback", loop=True)
         self.call.variables["forwarded_to"] = number
-        self.other = self.ivr.calls.switch.originate(f"external:{number}", self.call.caller, self)
+        try:
+            self.other = self.ivr.calls.switch.originate(
+                number if phone else f"external:{number}", self.call.caller, self)
+        except ValueError as exc:  # a phone removed since the destination was checked
+            log.error("flow %s: cannot ring %s: %s", self.flow.name, number, exc,
+                      extra={"call_id": self.call.call_id})
+            self.branch("noanswer", failure)
+            return
         node = self.node
         self._timer(node.ring_seconds if node is not None else 30.0, self._forward_timeout)
 

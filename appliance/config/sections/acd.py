@@ -30,12 +30,12 @@ STRATEGIES: tuple[str, ...] = (
 
 def destination_problem(value: str) -> str | None:
     """Why ``value`` is not a destination, or None."""
-    kinds = ("hangup", "queue:", "external:", "flow:", "voicemail:")
+    kinds = ("hangup", "queue:", "external:", "flow:", "voicemail:", "ext:")
     if value == "hangup" or any(value.startswith(k) and len(value) > len(k) for k in kinds[1:]):
         return None
     return (
         f"{value!r} is not a destination; "
-        "use hangup, queue:NAME, external:NUMBER, flow:NAME or voicemail:BOX"
+        "use hangup, queue:NAME, external:NUMBER, ext:EXTENSION, flow:NAME or voicemail:BOX"
     )
 
 

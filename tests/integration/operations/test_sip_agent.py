@@ -263,3 +263,28 @@ def test_the_console_shows_each_sip_phone_its_agent_and_its_calls(
         assert "Traceback" not in console.errors()
     finally:
         console.close()
+
+
+def test_an_fxs_agent_sends_the_caller_blind_to_the_sip_extension(
+        sip_box: tuple[Appliance, BaresipPhone]) -> None:
+    """Blind transfer to one of our phones (ext:2001, SIP): the agent is free at once, the
+    SIP phone answers and the caller talks to it; an unknown phone is refused (exit 4)."""
+    box, _ = sip_box
+    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
+          what="baresip registered")
+    box.ctl("agents", "login", "1002", "fxs2")
+    box.span_up()
+    call = talking_to(box, "1002", CALLER, channel=8)
+    call_id = str(box.live_call(CALLER)["call_id"])
+    unknown = box.ctl("calls", "transfer", "1002", "ext:2999", check=False)
+    assert unknown.returncode == 4 and "2999" in unknown.stderr
+    said = box.ctl("calls", "transfer", "1002", f"ext:{EXTENSION}").stdout
+    assert "caller sent to ext:2001" in said
+    until(lambda: agent(box, "1002")["state"] in ("wrapup", "idle"), what="1002 freed")
+    until(lambda: caller_hears(box, call, PHONE_HZ) > 0.8, timeout=30,
+          what="the caller with the SIP phone (2001)")
+    box.sim("e1a", "hangup", call=call)
+    until(lambda: not box.ctl_json("calls", "list")["calls"], what="the call ended")
+    events = [r["event"] for r in box.rows(
+        "SELECT event FROM queue_log WHERE call_id = ? ORDER BY id", call_id)]
+    assert "BLINDTRANSFER" in events, events

@@ -262,3 +262,28 @@ def test_timeout_destination_and_blind_transfer_continue_in_the_ivr() -> None:
     assert call2.queue == "support" and not ch2.hung_up
     assert [r["queue"] for r in center.queue_log("ENTERQUEUE")][-1] == "support"
     assert center.acd.agent_status()[0]["state"] == "idle"
+
+
+def test_a_blind_transfer_out_or_to_a_phone_connects_the_caller_when_answered() -> None:
+    """The forwarded party of a blind transfer is bridged to the caller when it answers
+    (no IVR node is current then), outside (external:) or on one of our phones (ext:)."""
+    from ivrrig import ACD, IVR, MONDAY_10
+
+    from appliance.runtime.clock import VirtualClock
+    from hil.traffic.center import SimCenter
+
+    center = SimCenter(ACD, IVR, clock=VirtualClock(epoch=MONDAY_10))
+    center.acd.login("1001")
+    for target, rung in (("external:5550100", "external:5550100"), ("ext:dev1002", "dev1002")):
+        call, ch = dial(center)
+        ch.press("1")
+        ring_answer(center, "dev1001")
+        center.acd.blind_transfer("1001", target)
+        center.clock.advance(5)
+        far = ring_answer(center, rung)
+        assert ch.bridged_with is not None and far in ch.bridged_with.channels, target
+        center.clock.advance(60)  # no ring timer left to cut the conversation
+        assert not ch.hung_up and not far.hung_up, target
+        far.far_hangup()
+        assert ch.hung_up and call.ended
+        center.clock.advance(10)  # the agent's wrap-up
