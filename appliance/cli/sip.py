@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -43,22 +45,28 @@ def registrations(ctx: Context, as_json: bool) -> None:
     Example: appliancectl sip registrations --json
     """
     try:
-        found = dump(rpc_socket(ctx.config().paths.run_dir))
+        found = dump(_rpc(ctx))
     except RegistrationsError as exc:
         raise CliError(str(exc), EXIT_UNAVAILABLE) from exc
     rows = [dataclasses.asdict(r) for r in found]
-    if as_json:
-        print_json({"registrations": rows})
-        return
-    if not rows:
-        click.echo("no SIP registrations")
-        return
-    print_table([{**r, "expires": "permanent" if r["expires"] is None else f"{r['expires']} s"}
-                 for r in rows], ["extension", "contact", "expires", "user_agent"])
+    _show("registrations", rows, as_json, "no SIP registrations",
+          ["extension", "contact", "expires", "user_agent"],
+          lambda e: "permanent" if e is None else f"{e} s")
 
 
 def _rpc(ctx: Context) -> str:
     return rpc_socket(ctx.config().paths.run_dir)
+
+
+def _show(key: str, rows: list[dict[str, Any]], as_json: bool, empty: str,
+          columns: list[str], expires: Callable[[Any], str]) -> None:
+    """``{key: rows}`` as JSON, or a table with the ``expires`` column written out."""
+    if as_json:
+        print_json({key: rows})
+    elif not rows:
+        click.echo(empty)
+    else:
+        print_table([{**r, "expires": expires(r["expires"])} for r in rows], columns)
 
 
 @sip_group.command("bans")
@@ -74,16 +82,8 @@ def list_bans(ctx: Context, as_json: bool) -> None:
         found = bans(_rpc(ctx), ctx.config().sip.ban_seconds)
     except RegistrationsError as exc:
         raise CliError(str(exc), EXIT_UNAVAILABLE) from exc
-    rows = [dataclasses.asdict(b) for b in found]
-    if as_json:
-        print_json({"bans": rows})
-        return
-    if not rows:
-        click.echo("no SIP source is banned")
-        return
-    print_table([{**r, "expires": f"{r['expires']} s"} for r in rows],
-                ["source", "reason", "expires"])
-
+    _show("bans", [dataclasses.asdict(b) for b in found], as_json, "no SIP source is banned",
+          ["source", "reason", "expires"], lambda e: f"{e} s")
 
 @sip_group.command("unban")
 @click.argument("source")

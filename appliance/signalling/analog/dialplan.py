@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -33,6 +34,13 @@ class DialRule:
         if self.target == "trunk":
             return f"external:{digits[self.strip:]}"
         return digits if self.target == "ext" else self.target
+
+
+def feature_rules(features: Mapping[str, str]) -> list[DialRule]:
+    """Feature codes (code -> feature name) as rules: digits may follow a code (an agent
+    id, a pause reason), so each is complete on '#' or when the inter-digit timer runs out
+    (at once for a number dialled en bloc)."""
+    return [DialRule(code + "!", f"feature:{name}") for code, name in features.items()]
 
 
 def _compile(pattern: str) -> list[str]:

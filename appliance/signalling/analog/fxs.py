@@ -39,7 +39,7 @@ from appliance.signalling.analog.callerid import CallerId
 from appliance.signalling.analog.callerid_tx import DTAS_TONE, render_callerid
 from appliance.signalling.analog.channel import AnalogChannel, EventSink
 from appliance.signalling.analog.countries import country
-from appliance.signalling.analog.dialplan import DialPlan, DialRule, Match
+from appliance.signalling.analog.dialplan import DialPlan, DialRule, Match, feature_rules
 from appliance.signalling.analog.listen import DigitHeard, ListenEvent
 from drivers.analog.base import FxsPort, PortEvent, PortEventType
 
@@ -83,11 +83,7 @@ class FxsSettings:
     features: dict[str, str] = field(default_factory=dict)  # code -> feature name
 
     def plan(self) -> DialPlan:
-        rules = list(self.dial_plan)
-        # a feature code may carry digits after it (an agent id, a pause reason): it is
-        # complete on '#' or when the inter-digit timer runs out
-        rules += [DialRule(code + "!", f"feature:{name}") for code, name in self.features.items()]
-        return DialPlan(rules)
+        return DialPlan([*self.dial_plan, *feature_rules(self.features)])
 
 
 # (device, dialled digits) -> True when the feature was carried out, e.g.

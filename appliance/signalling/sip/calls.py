@@ -53,7 +53,7 @@ from appliance.media.component import MediaComponent
 from appliance.media.engine import ChannelHandle, MediaEngine
 from appliance.media.events import MediaEvent
 from appliance.runtime.service import Component, Service
-from appliance.signalling.analog.dialplan import DialPlan, DialRule, Match
+from appliance.signalling.analog.dialplan import DialPlan, DialRule, Match, feature_rules
 from appliance.signalling.sip.causes import cause_from_status, reason_header, status_for_cause
 from appliance.signalling.sip.endpoint import EndpointSettings, SipEndpoint, error_text
 from appliance.signalling.sip.frames import FrameQueues
@@ -344,8 +344,7 @@ def dial_plan(config: ApplianceConfig) -> DialPlan:
     phones = [e.extension for e in config.rig.ports if e.kind == "fxs" and e.extension]
     rules = [DialRule(number, "ext") for number in [*phones, *config.sip.extensions]]
     rules.append(DialRule("9.", "trunk", strip=1))
-    rules += [DialRule(code + "!", f"feature:{name}") for code, name in DEFAULT_FEATURES.items()]
-    return DialPlan(rules)
+    return DialPlan([*rules, *feature_rules(DEFAULT_FEATURES)])
 
 
 class SipCallsComponent(Component):

@@ -40,7 +40,8 @@ COLLEAGUE_HZ = 1500  # 202 (phone2, FXS)
 
 @pytest.fixture
 def sip_box(appliance: Appliance, tmp_path: Path) -> Iterator[tuple[Appliance, BaresipPhone]]:
-    """The demo appliance (SIP on, extension 2001) with Kamailio and baresip as 2001."""
+    """The demo appliance (SIP on, extension 2001) with Kamailio and baresip registered as
+    2001 (as ``appliancectl sip registrations`` shows it)."""
     box = appliance
     sip = load_config(str(box.config)).sip
     box.start_sip_edge()
@@ -48,6 +49,9 @@ def sip_box(appliance: Appliance, tmp_path: Path) -> Iterator[tuple[Appliance, B
                          sip.listen_port, tone_hz=PHONE_HZ)
     phone.start()
     try:
+        until(lambda: [r["extension"] for r in
+                       box.ctl_json("sip", "registrations")["registrations"]] == [EXTENSION],
+              what="baresip registered as 2001")
         yield box, phone
     finally:
         phone.stop()
@@ -56,9 +60,6 @@ def sip_box(appliance: Appliance, tmp_path: Path) -> Iterator[tuple[Appliance, B
 def test_an_agent_on_a_sip_phone_takes_an_e1_caller(
         sip_box: tuple[Appliance, BaresipPhone]) -> None:
     box, phone = sip_box
-    until(lambda: [r["extension"] for r in
-                   box.ctl_json("sip", "registrations")["registrations"]] == [EXTENSION],
-          what="baresip registered as 2001")
     assert "1001" in box.ctl("agents", "login", "1001", f"sip:{EXTENSION}").stdout
     assert agent(box, "1001")["device"] == f"sip:{EXTENSION}"
     box.span_up()
@@ -104,8 +105,6 @@ def tone_share(audio: npt.NDArray[np.int16], hz: float) -> float:
 def test_the_sip_agent_hangs_up_and_the_caller_is_released(
         sip_box: tuple[Appliance, BaresipPhone]) -> None:
     box, phone = sip_box
-    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
-          what="baresip registered")
     box.ctl("agents", "login", "1001", EXTENSION)  # the bare extension names the same phone
     box.span_up()
     talking_to(box, "1001", CALLER, channel=2)
@@ -126,8 +125,6 @@ def test_the_sip_agent_hangs_up_and_the_caller_is_released(
 def test_an_agent_whose_sip_phone_is_off_is_skipped_and_the_caller_still_served(
         sip_box: tuple[Appliance, BaresipPhone]) -> None:
     box, phone = sip_box
-    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
-          what="baresip registered")
     phone.stop()  # switched off: it takes its registration back (REGISTER, Expires: 0)
     until(lambda: not box.ctl_json("sip", "registrations")["registrations"],
           what="the registration gone")
@@ -149,8 +146,6 @@ def test_an_agent_whose_sip_phone_is_off_is_skipped_and_the_caller_still_served(
 def test_a_sip_agent_logs_in_by_feature_code_and_calls_an_fxs_extension(
         sip_box: tuple[Appliance, BaresipPhone]) -> None:
     box, phone = sip_box
-    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
-          what="baresip registered")
     phone.command("dial", "*511001")  # *51 + agent id, as on an FXS phone
     until(lambda: agent(box, "1001")["state"] == "idle", what="1001 logged in by *51")
     assert agent(box, "1001")["device"] == f"sip:{EXTENSION}"
@@ -181,8 +176,6 @@ def test_telephonyd_stops_cleanly_in_the_middle_of_a_sip_call(
     before ``libDestroy`` (a destructor after it aborts the process), and the phone is
     told (BYE), not left talking to nobody."""
     box, phone = sip_box
-    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
-          what="baresip registered")
     box.ctl("agents", "login", "1001", f"sip:{EXTENSION}")
     box.span_up()
     talking_to(box, "1001", CALLER, channel=4)
@@ -196,8 +189,6 @@ def test_a_sip_agent_hands_the_caller_to_an_fxs_colleague(
         sip_box: tuple[Appliance, BaresipPhone]) -> None:
     """Attended transfer from the SIP phone's agent to extension 202 (phone2, FXS)."""
     box, _ = sip_box
-    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
-          what="baresip registered")
     box.ctl("agents", "login", "1001", f"sip:{EXTENSION}")
     box.span_up()
     call = talking_to(box, "1001", CALLER, channel=5)
@@ -223,8 +214,6 @@ def test_an_fxs_agent_hands_the_caller_to_a_sip_extension(
     """Agent 1002 (fxs2) consults SIP extension 2001, whose phone answers, and hands the
     caller over."""
     box, _ = sip_box
-    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
-          what="baresip registered")
     box.ctl("agents", "login", "1002", "fxs2")
     box.span_up()
     call = talking_to(box, "1002", CALLER, channel=6)
@@ -244,8 +233,6 @@ def test_the_console_shows_each_sip_phone_its_agent_and_its_calls(
     """The field engineer's SIP screen (key i): extension 2001 registered by baresip with
     its expiry, agent 1001 at it, then its call; and the phone gone when switched off."""
     box, phone = sip_box
-    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
-          what="baresip registered")
     box.ctl("agents", "login", "1001", f"sip:{EXTENSION}")
     console = console_on(box.root, box.config)
     try:
@@ -270,8 +257,6 @@ def test_an_fxs_agent_sends_the_caller_blind_to_the_sip_extension(
     """Blind transfer to one of our phones (ext:2001, SIP): the agent is free at once, the
     SIP phone answers and the caller talks to it; an unknown phone is refused (exit 4)."""
     box, _ = sip_box
-    until(lambda: box.ctl_json("sip", "registrations")["registrations"],
-          what="baresip registered")
     box.ctl("agents", "login", "1002", "fxs2")
     box.span_up()
     call = talking_to(box, "1002", CALLER, channel=8)
