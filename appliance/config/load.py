@@ -55,8 +55,27 @@ def _cross_check(config: ApplianceConfig) -> list[Problem]:
                 )
     problems.extend(check_acd(config.acd))
     problems.extend(check_calls(config.calls, [s.name for s in config.rig.spans],
-                                [p.name for p in config.rig.ports if p.kind == "fxo"]))
+                                [p.name for p in config.rig.ports if p.kind == "fxo"],
+                                list(config.sip.trunks)))
+    problems.extend(_sip_problems(config))
     problems.extend(_ivr_problems(config))
+    return problems
+
+
+def _sip_problems(config: ApplianceConfig) -> list[Problem]:
+    """A trunk and a span or FXO port cannot share a name (outbound routes name them); a
+    trunk at the edge's own address would make every phone a carrier."""
+    problems: list[Problem] = []
+    taken = {*(s.name for s in config.rig.spans), *(p.name for p in config.rig.ports)}
+    peers = Counter((t.host, t.port) for t in config.sip.trunks.values())
+    for name, trunk in config.sip.trunks.items():
+        where: KeyPath = ("sip", "trunks", name)
+        if name in taken:
+            problems.append(Problem(where, f"trunk {name!r} has the name of a span or port"))
+        if (trunk.host, trunk.port) == (config.sip.listen_host, config.sip.listen_port):
+            problems.append(Problem(where, f"{trunk.host}:{trunk.port} is the SIP edge itself"))
+        if peers[(trunk.host, trunk.port)] > 1:
+            problems.append(Problem(where, f"{trunk.host}:{trunk.port} is another trunk's too"))
     return problems
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from appliance.config.validate import Problem, setting
 
-TECHNOLOGY_NAMES = ("pri", "analog")
+TECHNOLOGY_NAMES = ("pri", "analog")  # the default order; "sip" may be named too
+TECHNOLOGIES = (*TECHNOLOGY_NAMES, "sip")
 
 
 def _trunk_list(value: object) -> str | None:
@@ -22,19 +23,21 @@ def _trunk_list(value: object) -> str | None:
 class CallsSection:
     outbound_trunks: list[str] = setting(
         doc="Outside numbers (forward, transfer, click-to-dial) are dialled on the first of "
-        "these that has a free circuit: a span or FXO port name, or 'pri' / 'analog' for "
-        "all spans / all FXO lines",
+        "these that has a free circuit: a span, FXO port or SIP trunk name, or 'pri' / "
+        "'analog' / 'sip' for all spans / all FXO lines / all SIP trunks",
         default_factory=lambda: list(TECHNOLOGY_NAMES),
         check=_trunk_list,
     )
 
 
-def check_calls(calls: CallsSection, spans: list[str], fxo_lines: list[str]) -> list[Problem]:
-    """Every outbound trunk names a configured span, FXO port or technology."""
-    known = {*TECHNOLOGY_NAMES, *spans, *fxo_lines}
+def check_calls(calls: CallsSection, spans: list[str], fxo_lines: list[str],
+                sip_trunks: list[str]) -> list[Problem]:
+    """Every outbound trunk names a configured span, FXO port, SIP trunk or technology."""
+    known = {*TECHNOLOGIES, *spans, *fxo_lines, *sip_trunks}
     return [
         Problem(("calls", "outbound_trunks", index),
-                f"{name!r} is neither a span, an FXO port nor one of {list(TECHNOLOGY_NAMES)}")
+                f"{name!r} is neither a span, an FXO port, a SIP trunk nor one of "
+                f"{list(TECHNOLOGIES)}")
         for index, name in enumerate(calls.outbound_trunks)
         if name not in known
     ]

@@ -36,6 +36,30 @@ class SipExtension:
     )
 
 
+def _trunk_names(trunks: Any) -> str | None:
+    bad = [name for name in trunks if not re.fullmatch(r"[a-z][a-z0-9-]{0,31}", name)]
+    if bad:
+        return ("trunk names are a lower-case letter, then letters, digits or '-', "
+                f"at most 32: not {', '.join(sorted(bad))}")
+    return None
+
+
+@dataclass(frozen=True)
+class SipTrunk:
+    """A carrier's SIP trunk authenticated by its address (an IP peer)."""
+
+    host: str = setting(
+        doc="IPv4 address the carrier's SIP server sends from and takes calls on; requests "
+        "from it are the carrier's (no digest login), so it must be the carrier's own",
+        pattern=r"(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}",
+    )
+    port: int = setting(5060, doc="The carrier's UDP port", ge=1, le=65535)
+    max_calls: int = setting(
+        30, doc="Concurrent calls on this trunk, both ways (the carrier's channel count "
+        "and a toll-fraud ceiling on outbound calls)", ge=1, le=512,
+    )
+
+
 @dataclass(frozen=True)
 class SipSection:
     enabled: bool = setting(
@@ -73,4 +97,9 @@ class SipSection:
     extensions: dict[str, SipExtension] = setting(
         doc="SIP extensions by number, with their credentials", default_factory=dict,
         check=_extension_numbers,
+    )
+    trunks: dict[str, SipTrunk] = setting(
+        doc="SIP trunks by name (IP-authenticated carriers): inbound calls by DID into the "
+        "[ivr] routes (route 'trunk' = the name), outbound through [calls] outbound_trunks",
+        default_factory=dict, check=_trunk_names,
     )

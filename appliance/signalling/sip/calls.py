@@ -8,6 +8,15 @@ to the extension's registered contacts (RFC 3261 §16). A call a phone places
 comes in through Kamailio (digest-authenticated there) and is handed to the core
 as a number dialled on that phone, like an FXS phone's.
 
+SIP trunks (``[sip.trunks]``) are carriers Kamailio knows by address: their calls
+arrive marked with the trunk's name (``X-Appliance-Trunk``) and become inbound
+trunk legs (``carrier/7``: caller from P-Asserted-Identity or From, DNIS from the
+Request-URI) that the IVR routes by DID and trunk (IVR-3); :meth:`SipLegs.dial`
+places an outside call on a trunk for the core's outbound route, refusing at once
+(:class:`TrunkUnavailable`) when the trunk or the back-end has no call left.
+Only calls relayed by Kamailio itself are taken: the back-end's loopback port is
+reachable by any local process, and nothing it sends is believed.
+
 Threads: the core, the IVR and the ACD call a :class:`SipLeg` on the event loop;
 each action is handed to the pjsua2 owner thread (:meth:`SipEndpoint.submit`),
 never waited for. pjsua2's callbacks (call state, RFC 4733 digits) come back on
@@ -32,6 +41,7 @@ from typing import Any
 
 from appliance.calls.channel import (
     CAUSE_CALL_REJECTED,
+    CAUSE_NO_CIRCUIT_AVAILABLE,
     CAUSE_NORMAL_CLEARING,
     CAUSE_TEMPORARY_FAILURE,
     CAUSE_UNALLOCATED_NUMBER,
@@ -57,6 +67,8 @@ from appliance.signalling.analog.dialplan import DialPlan, DialRule, Match, feat
 from appliance.signalling.sip.causes import cause_from_status, reason_header, status_for_cause
 from appliance.signalling.sip.endpoint import EndpointSettings, SipEndpoint, error_text
 from appliance.signalling.sip.frames import FrameQueues
+from appliance.signalling.sip.kamailio import TRUNK_HEADER
+from appliance.signalling.sip.message import header, number_of, request_user, user_of
 from appliance.signalling.sip.registrations import RegistrationsError, dump, rpc_socket
 
 log = logging.getLogger("appliance.sip")
@@ -70,9 +82,11 @@ class SipLeg(Channel):
 
     def __init__(self, legs: SipLegs, key: int, device: str, frames: FrameQueues,
                  handle: ChannelHandle, *, outbound: bool, caller: str = "",
-                 dnis: str = "") -> None:
-        # named by its phone (as an FXS port's leg): the ACD and call lists find the agent
-        super().__init__(device, caller=caller, dnis=dnis, trunk="")
+                 dnis: str = "", trunk: str = "") -> None:
+        # a phone's leg is named by its phone (as an FXS port's leg): the ACD and call
+        # lists find the agent; a trunk's by the trunk and call, as a span's B-channel
+        super().__init__(f"{trunk}/{key}" if trunk else device, caller=caller, dnis=dnis,
+                         trunk=trunk)
         self._legs = legs
         self.key = key
         self.device = device
@@ -125,7 +139,7 @@ class _Events:
 
 
 class SipLegs:
-    """The ``sip`` technology: SIP extensions as agent devices (trunks come next)."""
+    """The ``sip`` technology: SIP extensions as agent devices, SIP trunks as trunks."""
 
     name = "sip"
     leg_type = SipLeg
@@ -143,7 +157,7 @@ class SipLegs:
         self.post_later = loop.call_later
         self.legs: dict[int, SipLeg] = {}
         self._keys = itertools.count(1)
-        self.edge = f"{section.listen_host}:{section.listen_port}"
+        self.edge = f"{section.listen_host}:{section.listen_port}"  # what Kamailio sends from
         self.backend_uri = f"sip:appliance@127.0.0.1:{section.backend_port}"
 
     # -- start and stop (owner thread work, awaited by the component) ----------------
@@ -172,10 +186,53 @@ class SipLegs:
             raise ValueError(f"originate: no SIP extension {device!r}")
         leg = self._new_leg(next(self._keys), f"sip:{number}", FrameQueues(), outbound=True,
                             caller=caller_id, dnis=number)
+        self._invite(leg, listener, number, {})
+        return leg
+
+    def trunks(self) -> list[str]:
+        return sorted(self.section.trunks)
+
+    def dial(self, trunk: str, number: str, caller_id: str,
+             listener: ChannelListener) -> Channel:
+        """INVITE ``number`` on ``trunk`` through Kamailio; refused at once when the trunk
+        is not ours, its ``max_calls`` are all up, or the back-end has no call left."""
+        settings = self.section.trunks.get(trunk)
+        if settings is None:
+            raise TrunkUnavailable(f"no SIP trunk {trunk!r}")
+        if not number.isdigit():
+            raise TrunkUnavailable(f"{number!r} is not a number to dial on a SIP trunk")
+        busy = self.busy(trunk)
+        if busy >= settings.max_calls:
+            raise TrunkUnavailable(f"all {settings.max_calls} calls of SIP trunk {trunk} up")
+        if len(self.legs) >= self.section.max_calls:
+            raise TrunkUnavailable(f"the SIP back-end has all [sip] max_calls = "
+                                   f"{self.section.max_calls} calls up")
+        leg = self._new_leg(next(self._keys), trunk, FrameQueues(), outbound=True,
+                            caller=caller_id, dnis=number, trunk=trunk)
+        self._invite(leg, listener, number, {TRUNK_HEADER: trunk})
+        return leg
+
+    def busy(self, trunk: str) -> int:
+        """The calls up on ``trunk`` now, both ways."""
+        return sum(1 for leg in self.legs.values() if leg.trunk == trunk)
+
+    def circuits(self) -> dict[str, dict[str, bool]]:
+        """A SIP trunk's circuits are its ``max_calls`` call slots."""
+        out: dict[str, dict[str, bool]] = {}
+        for name, trunk in sorted(self.section.trunks.items()):
+            busy = self.busy(name)
+            out[name] = {str(slot): slot <= busy for slot in range(1, trunk.max_calls + 1)}
+        return out
+
+    def _invite(self, leg: SipLeg, listener: ChannelListener, number: str,
+                headers: dict[str, str]) -> None:
+        """Send the INVITE of an outgoing ``leg`` to ``number`` through Kamailio; the
+        caller's number rides in P-Asserted-Identity (RFC 3325 §9.1)."""
         leg.set_listener(listener)
         uri = f"sip:{number}@{self.edge}"
-        headers = {"P-Asserted-Identity": f"<sip:{caller_id}@{self.section.domain}>"} \
-            if caller_id.isdigit() else {}
+        if leg.caller.isdigit():
+            headers = {**headers,
+                       "P-Asserted-Identity": f"<sip:{leg.caller}@{self.section.domain}>"}
 
         def dial(ep: Any) -> None:
             from appliance.signalling.sip.pjcall import LegCall
@@ -189,25 +246,14 @@ class SipLegs:
                 raise
 
         self._submit(leg, dial)
-        return leg
-
-    def trunks(self) -> list[str]:
-        return []  # SIP trunks (issue 16, deliverable 5) are not built yet
-
-    def dial(self, trunk: str, number: str, caller_id: str,
-             listener: ChannelListener) -> Channel:
-        raise TrunkUnavailable(f"no SIP trunk {trunk!r}")
-
-    def circuits(self) -> dict[str, dict[str, bool]]:
-        return {}
 
     # -- legs ----------------------------------------------------------------------
     def _new_leg(self, key: int, device: str, frames: FrameQueues, *, outbound: bool,
-                 caller: str, dnis: str) -> SipLeg:
+                 caller: str, dnis: str, trunk: str = "") -> SipLeg:
         handle = self.engine.register(f"{device}/{key}", law="linear",
                                       source=frames.engine_source, sink=frames.engine_sink)
         leg = SipLeg(self, key, device, frames, handle, outbound=outbound, caller=caller,
-                     dnis=dnis)
+                     dnis=dnis, trunk=trunk)
         self.legs[key] = leg
         return leg
 
@@ -293,18 +339,52 @@ class SipLegs:
         if isinstance(leg, SipLeg):
             media_event_to_leg(leg, event, digits=not leg.rfc4733)
 
-    def _incoming(self, call_id: int) -> None:
-        """A call from a phone (owner thread): kept in ``owned`` at once, then the loop
-        decides (:meth:`_phone_dialled`)."""
-        from appliance.signalling.sip.pjcall import LegCall, user_of
+    def _incoming(self, call_id: int, message: str, source: str) -> None:
+        """A call arrived (owner thread): kept in ``owned`` at once, then the loop decides
+        (:meth:`_arrived`)."""
+        from appliance.signalling.sip.pjcall import LegCall
         key = next(self._keys)  # itertools.count: atomic under the GIL
         frames = FrameQueues()
         call = LegCall(self.endpoint.owned["account"], _Events(self, key), frames,
                        f"sip-in/{key}", call_id)
         self.endpoint.owned[("call", key)] = call
         info = call.getInfo()
-        self.post(self._phone_dialled, key, frames, user_of(str(info.remoteUri)),
-                  user_of(str(info.localUri)))
+        self.post(self._arrived, key, frames, str(info.remoteUri), message, source)
+
+    def _arrived(self, key: int, frames: FrameQueues, remote: str, message: str,
+                 source: str) -> None:
+        """A new call on the loop: refused unless Kamailio relayed it; a trunk's call (the
+        edge names the trunk) goes to :meth:`_trunk_call`, a phone's to the dial plan."""
+        if source != self.edge:
+            log.warning("SIP INVITE from %s, not from the edge %s, refused", source, self.edge)
+            self._owner_call(key, lambda call: call.answer(_param(403)))
+            return
+        trunk = header(message, TRUNK_HEADER)
+        if trunk is not None:
+            caller = number_of(header(message, "P-Asserted-Identity")) or number_of(remote)
+            self._trunk_call(key, frames, trunk, caller, request_user(message))
+        else:
+            self._phone_dialled(key, frames, user_of(remote), request_user(message))
+
+    def _trunk_call(self, key: int, frames: FrameQueues, trunk: str, caller: str,
+                    dnis: str) -> None:
+        """A carrier's call: an inbound leg of ``trunk`` for the core (the IVR's routes by
+        DID and trunk); refused with 503 (Q.850 34) when the trunk's calls are all up."""
+        settings = self.section.trunks.get(trunk)
+        if settings is None:  # Kamailio only names configured trunks
+            log.warning("SIP call marked as from unknown trunk %r refused", trunk)
+            self._owner_call(key, lambda call: call.answer(_param(403)))
+            return
+        if self.busy(trunk) >= settings.max_calls or len(self.legs) >= self.section.max_calls:
+            log.warning("SIP trunk %s: call from %r to %r refused, all calls up", trunk,
+                        caller, dnis, extra={"trunk": trunk})
+            self._owner_call(key, lambda call: call.answer(_param(
+                status_for_cause(CAUSE_NO_CIRCUIT_AVAILABLE))))
+            return
+        leg = self._new_leg(key, trunk, frames, outbound=False, caller=caller, dnis=dnis,
+                            trunk=trunk)
+        log.info("%s: call from %r to %r", leg.name, caller, dnis, extra={"channel": leg.name})
+        self.registry.inbound(leg)
 
     def _phone_dialled(self, key: int, frames: FrameQueues, caller: str, dialled: str) -> None:
         """A phone's call on the loop, through the phones' dial plan (:func:`dial_plan`): a
@@ -364,6 +444,7 @@ class SipCallsComponent(Component):
         section = service.config.sip
         self._rpc = rpc_socket(service.config.paths.run_dir)
         service.control.register("sip.phones", self._phones, needs="status.read")
+        service.control.register("sip.trunks", self._trunks, needs="status.read")
         if not section.enabled:
             return
         engine = self._media.engine
@@ -409,6 +490,16 @@ class SipCallsComponent(Component):
                            "user_agent": c.user_agent} for c in contacts
                           if c.extension == number]}
             for number in sorted(legs.section.extensions)]}
+
+    async def _trunks(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Every SIP trunk: its peer address and the calls up on it now, of its ceiling."""
+        legs = self.legs
+        if legs is None:
+            return {"enabled": False, "trunks": []}
+        return {"enabled": True, "trunks": [
+            {"trunk": name, "peer": f"{trunk.host}:{trunk.port}", "calls": legs.busy(name),
+             "max_calls": trunk.max_calls}
+            for name, trunk in sorted(legs.section.trunks.items())]}
 
     def status(self) -> dict[str, Any]:
         if self.legs is None:

@@ -4,6 +4,12 @@ Kamailio is the SIP edge: registrar with usrloc in memory (RFC 3261 §10), diges
 authentication of REGISTER and INVITE against the ``[sip]`` extensions
 (RFC 3261 §22, ``pv_auth_check`` with the password from the generated table),
 and forwarding of calls between the phones and the pjsua2 back-end on loopback.
+SIP trunks are IP peers: requests from a trunk's address and port are the
+carrier's, skip the bans and the digest login, and reach the back-end marked
+with an ``X-Appliance-Trunk`` header (stripped from anything else, so no phone
+can pass for a carrier); the back-end marks an outside call the same way and
+Kamailio sends it to that trunk, with the caller's number (the back-end's
+P-Asserted-Identity, RFC 3325) as the From user.
 The file is never edited by hand; ``jsonrpcs`` on a unix socket answers
 ``ul.dump`` for ``appliancectl sip registrations``.
 """
@@ -29,6 +35,22 @@ def _credentials(section: SipSection) -> str:
     lines = [f'    if ($fU == "{number}") {{ $var(password) = "{ext.password}"; }}'
              for number, ext in sorted(section.extensions.items())]
     return "\n".join(lines) if lines else "    # no extensions configured"
+
+
+TRUNK_HEADER = "X-Appliance-Trunk"
+
+
+def _trunk_sources(section: SipSection) -> str:
+    lines = [f'    if ($si == "{t.host}" && $sp == {t.port}) {{ $var(trunk) = "{name}"; }}'
+             for name, t in sorted(section.trunks.items())]
+    return "\n".join(lines) if lines else "    # no SIP trunks configured"
+
+
+def _trunk_targets(section: SipSection) -> str:
+    lines = [f'    if ($var(to) == "{name}") {{ $rd = "{t.host}"; $rp = {t.port}; '
+             '$var(found) = 1; }'
+             for name, t in sorted(section.trunks.items())]
+    return "\n".join(lines) if lines else "    # no SIP trunks configured"
 
 
 def render(section: SipSection, rpc_socket: str) -> str:
@@ -65,8 +87,13 @@ modparam("pike", "reqs_density_per_unit", {section.flood_requests})
 modparam("pike", "remove_latency", 4)
 
 request_route {{
-    if (!($si == "127.0.0.1" && $sp == {section.backend_port})) {{
-        route(BANS);
+    $var(backend) = 0;
+    if ($si == "127.0.0.1" && $sp == {section.backend_port}) {{ $var(backend) = 1; }}
+    $var(trunk) = "";
+    if ($var(backend) == 0) {{
+        remove_hf("{TRUNK_HEADER}");  # only the edge says which trunk a call came on
+        route(TRUNK_PEERS);
+        if ($var(trunk) == "") {{ route(BANS); }}
     }}
     route(SANITY);
     if (is_method("CANCEL")) {{
@@ -85,9 +112,17 @@ request_route {{
     }}
     if (is_method("INVITE")) {{
         record_route();
-        if ($si == "127.0.0.1" && $sp == {section.backend_port}) {{
+        if ($var(backend) == 1) {{
+            if (is_present_hf("{TRUNK_HEADER}")) {{ route(TO_TRUNK); exit; }}
             # From the pjsua2 back-end: ring the registered contacts of the extension.
             if (!lookup("location")) {{ sl_send_reply("404", "Not Found"); exit; }}
+            route(RELAY);
+            exit;
+        }}
+        if ($var(trunk) != "") {{
+            # From a carrier (an IP peer): its DID is the Request-URI's user (IVR-3).
+            append_hf("{TRUNK_HEADER}: $var(trunk)\\r\\n");
+            $du = "sip:{backend}";
             route(RELAY);
             exit;
         }}
@@ -103,6 +138,22 @@ request_route {{
 route[SANITY] {{
     if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
     if (!sanity_check("17895", "7")) {{ exit; }}
+}}
+
+route[TRUNK_PEERS] {{
+{_trunk_sources(section)}
+    return;
+}}
+
+route[TO_TRUNK] {{
+    # An outside call from the back-end: to the trunk it names, from the caller's number.
+    $var(to) = $hdr({TRUNK_HEADER});
+    remove_hf("{TRUNK_HEADER}");
+    $var(found) = 0;
+{_trunk_targets(section)}
+    if ($var(found) == 0) {{ sl_send_reply("404", "No Such Trunk"); exit; }}
+    if ($ai != $null) {{ $fU = $(ai{{uri.user}}); }}
+    route(RELAY);
 }}
 
 route[BANS] {{

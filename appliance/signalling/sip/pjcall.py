@@ -29,6 +29,9 @@ from appliance.signalling.sip.frames import (
 
 pj: Any = load_pjsua2()
 
+#: A call arrived: (pjsua call id, the INVITE's whole text, the sender's ``host:port``).
+Incoming = Callable[[int, str, str], None]
+
 #: pjsip's INVITE session states (``pjsip_inv_state``) by the names the leg side uses.
 STATES = {pj.PJSIP_INV_STATE_CALLING: "CALLING", pj.PJSIP_INV_STATE_INCOMING: "INCOMING",
           pj.PJSIP_INV_STATE_EARLY: "EARLY", pj.PJSIP_INV_STATE_CONNECTING: "CONNECTING",
@@ -104,16 +107,15 @@ class LegCall(pj.Call):  # type: ignore[misc]
 class BackendAccount(pj.Account):  # type: ignore[misc]
     """The back-end's account on loopback; Kamailio relays the phones' calls to it."""
 
-    def __init__(self, on_incoming: Callable[[int], None]) -> None:
+    def __init__(self, on_incoming: Incoming) -> None:
         super().__init__()
         self.on_incoming = on_incoming
 
     def onIncomingCall(self, prm: Any) -> None:
-        self.on_incoming(int(prm.callId))
+        self.on_incoming(int(prm.callId), str(prm.rdata.wholeMsg), str(prm.rdata.srcAddress))
 
 
-def backend_account(uri: str, media_host: str,
-                    on_incoming: Callable[[int], None]) -> BackendAccount:
+def backend_account(uri: str, media_host: str, on_incoming: Incoming) -> BackendAccount:
     """The back-end account; its RTP binds to ``media_host``, the address the phones reach
     (Kamailio relays signalling only: RTP flows between the phone and pjsua2)."""
     config = pj.AccountConfig()
@@ -135,12 +137,3 @@ def call_param(status: int = 0, headers: dict[str, str] | None = None) -> Any:
         header.hName, header.hValue = name, value
         prm.txOption.headers.append(header)
     return prm
-
-
-def user_of(uri: str) -> str:
-    """The user part of a SIP URI or name-addr (``"A" <sip:2001@host>`` -> ``2001``)."""
-    inner = uri.split("<", 1)[1].split(">", 1)[0] if "<" in uri else uri
-    inner = inner.split(":", 1)[1] if inner.startswith(("sip:", "sips:")) else inner
-    return inner.split("@", 1)[0] if "@" in inner else ""
-
-

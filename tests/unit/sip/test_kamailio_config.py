@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.config.sections.sip import SipExtension, SipSection
+from appliance.config.sections.sip import SipExtension, SipSection, SipTrunk
 from appliance.signalling.sip.kamailio import KamailioConfigError, check, render, write_checked
 
 SECTION = SipSection(extensions={"201": SipExtension(password="secret-201"),
@@ -45,3 +45,19 @@ def test_write_checked_keeps_the_running_file_when_the_new_one_fails(
         write_checked(SECTION, target, str(tmp_path / "rpc.sock"))
     assert target.read_text() == "previous"
     assert not (tmp_path / "kamailio.cfg.new").exists()
+
+
+def test_trunks_are_ip_peers_and_nobody_else_can_claim_to_be_one(tmp_path: Path) -> None:
+    section = SipSection(extensions=SECTION.extensions, trunks={
+        "carrier": SipTrunk(host="192.0.2.10", port=5062),
+        "backup": SipTrunk(host="198.51.100.7")})
+    target = tmp_path / "kamailio.cfg"
+    write_checked(section, target, str(tmp_path / "rpc.sock"))  # kamailio -c accepts it
+    text = target.read_text()
+    route = text.split("request_route {", 1)[1]
+    # the header is stripped from every request not from the back-end, before anything else
+    assert route.index('remove_hf("X-Appliance-Trunk")') < route.index("route(TRUNK_PEERS)")
+    assert '$si == "192.0.2.10" && $sp == 5062) { $var(trunk) = "carrier"; }' in text
+    assert 'if ($var(trunk) == "") { route(BANS); }' in text  # carriers are not pike-banned
+    assert '$var(to) == "backup") { $rd = "198.51.100.7"; $rp = 5060;' in text
+    assert 'sl_send_reply("404", "No Such Trunk")' in text

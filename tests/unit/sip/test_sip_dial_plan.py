@@ -7,7 +7,7 @@ import pytest
 from appliance.config.load import load_config_text
 from appliance.signalling.analog.dialplan import Match
 from appliance.signalling.sip.calls import dial_plan
-from appliance.signalling.sip.pjcall import user_of
+from appliance.signalling.sip.message import user_of
 
 CONFIG = """
 [rig]
