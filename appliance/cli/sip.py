@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from appliance.cli.audit import audit_change
+from appliance.cli.audit import audit_change, query
 from appliance.cli.common import (
     EXIT_REFUSED,
     EXIT_UNAVAILABLE,
@@ -30,7 +30,7 @@ from appliance.signalling.sip.registrations import (
 
 @click.group("sip")
 def sip_group() -> None:
-    """SIP phones behind Kamailio: registrations, banned sources.
+    """SIP phones and trunks behind Kamailio: registrations, trunks, banned sources.
 
     Example: appliancectl sip registrations
     """
@@ -67,6 +67,27 @@ def _show(key: str, rows: list[dict[str, Any]], as_json: bool, empty: str,
         click.echo(empty)
     else:
         print_table([{**r, "expires": expires(r["expires"])} for r in rows], columns)
+
+
+@sip_group.command("trunks")
+@output_options
+@pass_context
+def trunks(ctx: Context, as_json: bool) -> None:
+    """SIP trunks (IP-authenticated carriers): the peer address and the calls up on each,
+    of its [sip.trunks.NAME] max_calls (from telephonyd).
+
+    Example: appliancectl sip trunks
+    """
+    found = query(ctx, "telephonyd", "sip.trunks")
+    if not found.get("enabled"):
+        raise CliError("SIP is off ([sip] enabled = false)", EXIT_UNAVAILABLE)
+    rows = [{**t, "calls": f"{t['calls']}/{t['max_calls']}"} for t in found["trunks"]]
+    if as_json:
+        print_json({"trunks": found["trunks"]})
+    elif not rows:
+        click.echo("no SIP trunks configured ([sip.trunks])")
+    else:
+        print_table(rows, ["trunk", "peer", "calls"])
 
 
 @sip_group.command("bans")

@@ -116,7 +116,7 @@ class DataSource:
         if self.span_detail:
             telephony.append(("spans.show", {"span": self.span_detail}))
         if self.want_sip:
-            telephony.append(("sip.phones", {}))
+            telephony.extend([("sip.phones", {}), ("sip.trunks", {})])
         power: list[tuple[str, dict[str, Any]]] = [("power.status", {})]
         if self.want_history:
             power.append(("power.history", {"limit": 8}))

@@ -225,7 +225,8 @@ def queues(snap: Snapshot, now: float | None = None) -> list[Row]:
 
 
 def sip(snap: Snapshot) -> list[Row]:
-    """SIP extensions: registered contacts with their expiry, the agent at each, its calls."""
+    """SIP extensions: registered contacts with their expiry, the agent at each, its calls;
+    then the SIP trunks with the calls up on each."""
     tel = snap.telephonyd
     rows = daemon_rows(tel)
     phones = tel.results.get("sip.phones")
@@ -251,6 +252,14 @@ def sip(snap: Snapshot) -> list[Row]:
             attr = "" if contact else "warn"
             lead = f"{number:<6} {who:<12} {ext.get('calls', 0):>5}" if n == 0 else " " * 24
             rows.append(Row([("", f"{lead} {left:>7} "), (attr, where[:50])], key=number))
+    trunks = tel.results.get("sip.trunks")
+    if isinstance(trunks, dict) and trunks.get("trunks"):
+        rows.append(text(""))
+        rows.append(text("TRUNK            PEER                   CALLS", "title"))
+        for trunk in trunks["trunks"]:
+            calls = f"{trunk.get('calls', 0)}/{trunk.get('max_calls', 0)}"
+            rows.append(text(f"{str(trunk['trunk'])[:16]:<16} {str(trunk['peer'])[:22]:<22} "
+                             f"{calls:>5}"))
     return rows
 
 
