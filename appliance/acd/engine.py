@@ -31,6 +31,8 @@ from appliance.calls.technology import (
     RECALL_DIALTONE,
     RECALL_FLASH,
     RECALL_HANGUP,
+    RECALL_HOLD,
+    RECALL_RETRIEVE,
 )
 from appliance.config.sections.acd import (
     AcdSection,
@@ -900,7 +902,9 @@ class Acd:
         consulted party answered hands the caller over (:meth:`complete_transfer`); a
         flash during the consultation drops it and takes the caller back. On-hook before
         the consulted party answered drops the consultation, and the agent's hang-up
-        ends the call as it would without a flash. '' when ``leg`` is no agent's call."""
+        ends the call as it would without a flash. The phone's own hold and retrieve (a SIP
+        phone's hold key) hold the caller and take it back, as ``calls hold`` / ``unhold``
+        do, and leave a consultation alone. '' when ``leg`` is no agent's call."""
         session = next((s for s in self.sessions.values() if s.leg is leg), None)
         if session is None:
             return ""
@@ -914,6 +918,14 @@ class Acd:
                 return RECALL_CONNECTED
             self.hold(agent)
             return RECALL_DIALTONE
+        if action == RECALL_HOLD:
+            if session.consult is None and not session.call.on_hold:
+                self.hold(agent)
+            return RECALL_DIALTONE if session.call.on_hold else ""
+        if action == RECALL_RETRIEVE:
+            if session.consult is None and session.call.on_hold:
+                self.unhold(agent)
+            return "" if session.call.on_hold else RECALL_CONNECTED
         if action == RECALL_DIAL:
             try:
                 self.consult(agent, destination)

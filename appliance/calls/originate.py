@@ -30,6 +30,8 @@ from appliance.calls.technology import (
     RECALL_DIALTONE,
     RECALL_FLASH,
     RECALL_HANGUP,
+    RECALL_HOLD,
+    RECALL_RETRIEVE,
 )
 from appliance.runtime.clock import TimerHandle
 
@@ -90,9 +92,14 @@ class PlacedCall:
         the flash holds the other party (music on hold) and the phone gets dial tone;
         the number keyed is rung (ringback meanwhile) and talks to the phone; on-hook
         then hands the held party to it; a flash drops the consultation and takes the
-        held party back. '' when ``leg`` cannot do that now."""
+        held party back. The phone's own hold and retrieve do the first and the last.
+        '' when ``leg`` cannot do that now."""
         if self.call.ended or self.second is None or leg not in (self.call.channel, self.second):
             return ""
+        if action == RECALL_HOLD:  # the phone's own hold key: a flash that never takes back
+            return self.recall(leg, RECALL_FLASH) if self.held is None else ""
+        if action == RECALL_RETRIEVE:
+            return self._take_back() if self.held is not None and leg is self.holder else ""
         if action == RECALL_FLASH:
             if self.held is not None and leg is self.holder:
                 return self._take_back()

@@ -50,6 +50,8 @@ DialledHandler = Callable[[Channel, str], object]
 # register recall on a phone in a call: (leg, action, destination) -> what the phone does next
 RecallHandler = Callable[[Channel, str, str], str]
 RECALL_FLASH, RECALL_DIAL, RECALL_HANGUP = "flash", "dial", "hangup"  # the actions
+# the phone itself put its call on hold / took it back (a SIP re-INVITE, Q.953 HOLD/RETRIEVE)
+RECALL_HOLD, RECALL_RETRIEVE = "hold", "retrieve"
 RECALL_DIALTONE, RECALL_CONNECTED = "dialtone", "connected"  # the answers; '' = not taken
 
 
@@ -183,9 +185,11 @@ class TechnologyRegistry:
     def recall(self, leg: Channel, action: str, destination: str = "") -> str:
         """A register recall on the phone of ``leg`` during a call: ``flash``, ``dial``
         (the number keyed after a flash, as a destination the core can originate) or
-        ``hangup`` (on-hook after a flash). The answer says what the phone does next:
-        RECALL_DIALTONE (the other party is held: give dial tone), RECALL_CONNECTED
-        (back in a call) or '' (nothing took it: the technology's own behaviour)."""
+        ``hangup`` (on-hook after a flash); or the phone's own ``hold`` / ``retrieve``
+        (unlike a flash these never toggle: holding a held call changes nothing). The
+        answer says what the phone does next: RECALL_DIALTONE (the other party is held:
+        give dial tone), RECALL_CONNECTED (back in a call) or '' (nothing took it: the
+        technology's own behaviour)."""
         return self.on_recall(leg, action, destination) if self.on_recall is not None else ""
 
 

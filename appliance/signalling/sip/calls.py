@@ -49,6 +49,8 @@ from appliance.calls.channel import (
     ChannelListener,
 )
 from appliance.calls.technology import (
+    RECALL_HOLD,
+    RECALL_RETRIEVE,
     PromptLookup,
     TechnologyRegistry,
     TrunkUnavailable,
@@ -136,6 +138,9 @@ class _Events:
 
     def digit(self, digit: str) -> None:
         self._legs.post(self._legs.rfc4733_digit, self._key, digit)
+
+    def hold(self, held: bool) -> None:
+        self._legs.post(self._legs.phone_hold, self._key, held)
 
 
 class SipLegs:
@@ -333,6 +338,17 @@ class SipLegs:
         if leg is not None and not leg.hung_up:
             leg.rfc4733 = True
             leg._emit_digit(digit)
+
+    def phone_hold(self, key: int, held: bool) -> None:
+        """The far end put the call on hold or took it back (a re-INVITE): for one of our
+        phones, the core holds or retrieves the other party (as the agent's hold key);
+        a carrier's hold needs nothing (its caller just hears nothing)."""
+        leg = self.legs.get(key)
+        if leg is None or leg.hung_up or leg.trunk:
+            return
+        answer = self.registry.recall(leg, RECALL_HOLD if held else RECALL_RETRIEVE)
+        log.info("%s: phone %s the call (%s)", leg.name, "holds" if held else "takes back",
+                 answer or "nothing to hold", extra={"channel": leg.name})
 
     def on_media_event(self, event: MediaEvent) -> None:
         leg = leg_of(self.legs.values(), event.channel)

@@ -46,6 +46,8 @@ class CallEvents(Protocol):
 
     def digit(self, digit: str) -> None: ...
 
+    def hold(self, held: bool) -> None: ...
+
 
 class AudioPort(pj.AudioMediaPort):  # type: ignore[misc]
     """A leg's port on the conference bridge: 16-bit linear, 8 kHz, 20 ms frames."""
@@ -79,6 +81,7 @@ class LegCall(pj.Call):  # type: ignore[misc]
         self.frames = frames
         self.name = name
         self.port: AudioPort | None = None
+        self.held = False  # the phone holds the call (its re-INVITE: sendonly or inactive)
 
     def onCallState(self, prm: Any) -> None:
         info = self.getInfo()
@@ -89,9 +92,14 @@ class LegCall(pj.Call):  # type: ignore[misc]
 
     def onCallMediaState(self, prm: Any) -> None:
         info = self.getInfo()
-        for media in info.media:
-            if media.type != pj.PJMEDIA_TYPE_AUDIO or \
-                    media.status != pj.PJSUA_CALL_MEDIA_ACTIVE:
+        audio_media = [m for m in info.media if m.type == pj.PJMEDIA_TYPE_AUDIO]
+        # RFC 3264 §8.4: the far end holds the call by offering sendonly (or inactive) media
+        held = any(m.status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD for m in audio_media)
+        if held != self.held:
+            self.held = held
+            self.events.hold(held)
+        for media in audio_media:
+            if media.status != pj.PJSUA_CALL_MEDIA_ACTIVE:
                 continue
             audio = self.getAudioMedia(media.index)
             if self.port is None:

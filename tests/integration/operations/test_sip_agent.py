@@ -158,6 +158,10 @@ def test_a_sip_agent_logs_in_by_feature_code_and_calls_an_fxs_extension(
     heard = float(box.sim("phone1", "status")["voice_s"])
     until(lambda: float(box.sim("phone1", "status")["voice_s"]) > heard + 1.0,
           what="201 hearing the SIP phone")
+    phone.command("hold")  # the phone's hold key on a call it placed: 201 is held
+    until(lambda: box.live_call(EXTENSION)["state"] == "held", what="201 held")
+    phone.command("resume")
+    until(lambda: box.live_call(EXTENSION)["state"] == "talking", what="back with 201")
     box.sim("phone1", "hangup")
     (record,) = until(lambda: box.rows("SELECT * FROM cdr WHERE callee = '201'"),
                       what="the CDR of the call to 201")
@@ -273,3 +277,26 @@ def test_an_fxs_agent_sends_the_caller_blind_to_the_sip_extension(
     events = [r["event"] for r in box.rows(
         "SELECT event FROM queue_log WHERE call_id = ? ORDER BY id", call_id)]
     assert "BLINDTRANSFER" in events, events
+
+
+def test_the_sip_agent_holds_the_caller_with_the_phones_hold_key(
+        sip_box: tuple[Appliance, BaresipPhone]) -> None:
+    """baresip's hold (a re-INVITE offering sendonly, RFC 3264 §8.4) holds the caller as
+    ``calls hold`` does; its resume takes the caller back; queue_log has both."""
+    box, phone = sip_box
+    box.ctl("agents", "login", "1001", f"sip:{EXTENSION}")
+    box.span_up()
+    call = talking_to(box, "1001", CALLER, channel=3)
+    until(lambda: caller_hears(box, call, PHONE_HZ) > 0.8, what="the caller hearing the agent")
+    call_id = str(box.live_call(CALLER)["call_id"])
+
+    phone.command("hold")
+    until(lambda: box.live_call(CALLER)["state"] == "held", what="the call held in calls list")
+    until(lambda: caller_hears(box, call, PHONE_HZ) < 0.05, what="a held caller not hearing")
+    phone.command("resume")
+    until(lambda: box.live_call(CALLER)["state"] == "talking", what="the call back")
+    until(lambda: caller_hears(box, call, PHONE_HZ) > 0.8, what="the caller back with the agent")
+    events = [r["event"] for r in box.rows(
+        "SELECT event FROM queue_log WHERE call_id = ? ORDER BY id", call_id)]
+    assert events.count("HOLD") == 1 and events.count("UNHOLD") == 1, events
+    box.sim("e1a", "hangup", call=call)

@@ -10,6 +10,8 @@ from appliance.calls.technology import (
     RECALL_DIALTONE,
     RECALL_FLASH,
     RECALL_HANGUP,
+    RECALL_HOLD,
+    RECALL_RETRIEVE,
 )
 
 
@@ -55,3 +57,22 @@ def test_a_flash_on_no_agent_call_is_not_taken_and_on_hook_without_a_colleague_h
     assert center.acd.recall(leg, RECALL_HANGUP) == ""  # on-hook with the caller held
     assert call.on_hold  # nothing transferred: the agent's hang-up then ends the call
     assert center.acd.recall(leg, RECALL_FLASH) == RECALL_CONNECTED and not call.on_hold
+
+
+def test_the_phones_own_hold_and_retrieve_never_toggle() -> None:
+    """A SIP phone's hold key: held by the CLI first, the phone's hold changes nothing (a
+    flash would take the caller back); retrieve takes back once; both leave a
+    consultation alone."""
+    center = make_center("linear", agents=2)
+    call, _ = center.queue_call("sales", "0301")
+    leg = answer(center, "1001")
+    assert center.acd.recall(leg, RECALL_HOLD) == RECALL_DIALTONE and call.on_hold
+    assert center.acd.recall(leg, RECALL_HOLD) == RECALL_DIALTONE and call.on_hold
+    assert center.acd.recall(leg, RECALL_RETRIEVE) == RECALL_CONNECTED and not call.on_hold
+    assert center.acd.recall(leg, RECALL_RETRIEVE) == RECALL_CONNECTED and not call.on_hold
+    assert (events(center).count("HOLD"), events(center).count("UNHOLD")) == (1, 1)
+    center.acd.recall(leg, RECALL_FLASH)
+    center.acd.recall(leg, RECALL_DIAL, "dev1009")
+    (consult,) = center.switch.ringing("dev1009")
+    assert center.acd.recall(leg, RECALL_RETRIEVE) == ""  # consulting: the caller stays held
+    assert call.on_hold and not consult.hung_up
