@@ -34,6 +34,7 @@ from appliance.calls.technology import (
     RECALL_HOLD,
     RECALL_RETRIEVE,
 )
+from appliance.calls.tollguard import OutboundBarred
 from appliance.config.sections.acd import (
     AcdSection,
     QueueEntry,
@@ -963,7 +964,7 @@ class Acd:
     def blind_transfer(self, agent_id: str, target: str) -> None:
         """Send the caller to ``target`` (queue:NAME, external:NUMBER, flow:NAME...) at once."""
         session = self.session(agent_id)
-        self.check_destination(target)
+        self.check_destination(target, session.leg.name)
         call = session.call
         self.events.queue_event(
             "BLINDTRANSFER",
@@ -981,11 +982,17 @@ class Acd:
             call.bridge = None
         session.on_exit(call, QueueExit("transfer", target))
 
-    def check_destination(self, target: str) -> None:
-        """Refuse a transfer target that cannot be reached, before anything changes."""
+    def check_destination(self, target: str, phone: str = "") -> None:
+        """Refuse a transfer target that cannot be reached, or an outside number the agent's
+        ``phone`` may not call (its class of service, SEC-4), before anything changes."""
         problem = destination_problem(target)
         if problem:
             raise AcdError(problem)
+        if phone and target.startswith("external:"):
+            try:
+                self.calls.toll.check(phone, target.removeprefix("external:"))
+            except OutboundBarred as exc:
+                raise AcdError(str(exc)) from exc
         if target.startswith("queue:") and target[6:] not in self.queues:
             raise AcdError(f"queue {target[6:]!r} is not defined")
         if target.startswith("ext:") and self.phone_of(target[4:]) is None:
@@ -997,6 +1004,8 @@ class Acd:
         session = self.session(agent_id)
         if session.consult is not None:
             raise AcdError(f"agent {agent_id} is already consulting {session.consult_target}")
+        if destination.startswith("external:"):
+            self.check_destination(destination, session.leg.name)
         try:  # ring first: a destination that does not exist holds nobody
             consult = self.calls.switch.originate(destination, session.call.caller, session)
         except ValueError as exc:

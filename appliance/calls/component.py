@@ -27,6 +27,7 @@ from appliance.calls.outbound import OutboundRoute
 from appliance.calls.recovery import recover_interrupted_calls
 from appliance.calls.technology import TechnologyRegistry
 from appliance.calls.telephony import TelephonySwitch
+from appliance.calls.tollguard import ClassOfService
 from appliance.config import ApplianceConfig
 from appliance.ivr.engine import IvrError
 from appliance.ivr.lookup import HttpLookup
@@ -112,6 +113,8 @@ class CallCenterComponent(Component):
             PromptLibrary.load, service.config.media.prompts_dir)
         outbound = OutboundRoute(self.technologies, service.clock,
                                  service.config.calls.outbound_trunks)
+        outbound.meter.on_alarm = lambda raised, minutes, threshold: service.bus.publish(
+            "calls.toll_alarm", raised=raised, minutes=round(minutes, 1), threshold=threshold)
         self.switch = TelephonySwitch(engine, self.technologies, outbound)
         self.center = CallCenter(
             service.config.acd,
@@ -125,6 +128,7 @@ class CallCenterComponent(Component):
             writer=service.writer,  # queue_log, CDR, IVR visits and live_calls (store/writer.py)
         )
         self.writer = service.writer
+        self._apply_toll_guards(service.config)
         self.monitors = Monitors(self.center.calls, engine, service.bus)
         await self._recover(service)
         self.technologies.on_inbound = self._inbound
@@ -146,8 +150,8 @@ class CallCenterComponent(Component):
         ):
             service.control.register(method, handler, needs=needs)
 
-    # queues, agents, flows and the outbound route change under live calls (ADM-1)
-    live_keys = frozenset({"acd", "ivr", "calls.outbound_trunks"})
+    # queues, agents, flows, the outbound route and its guards change under live calls
+    live_keys = frozenset({"acd", "ivr", "calls"})
 
     async def reconfigure(self, config: ApplianceConfig) -> None:
         if self.center is None or self.switch is None:
@@ -157,7 +161,20 @@ class CallCenterComponent(Component):
         except (AcdError, IvrError) as exc:  # validated already; kept as a last guard
             raise ControlError("config-invalid", f"[acd]/[ivr] not applied: {exc}") from exc
         self.switch.outbound.order = tuple(config.calls.outbound_trunks)
+        self._apply_toll_guards(config)
         log.info("call center reconfigured: %s", changes.summary())
+
+    def _apply_toll_guards(self, config: ApplianceConfig) -> None:
+        """``[calls]``'s toll-fraud guards (SEC-4, appliance/calls/tollguard.py): the class
+        of service for the numbers people choose, the trunks' classes, the ceiling on
+        outside calls and the minutes alarm; the calls up keep going."""
+        assert self.center is not None and self.switch is not None
+        policy = ClassOfService.from_config(config.calls, self.switch.device_name)
+        self.center.calls.toll = policy
+        outbound = self.switch.outbound
+        outbound.policy = policy
+        outbound.max_calls = config.calls.max_outbound_calls
+        outbound.meter.threshold = config.calls.outbound_minutes_alarm
 
     def _inbound(self, leg: Channel) -> None:
         if self.draining:
@@ -206,7 +223,9 @@ class CallCenterComponent(Component):
     def status(self) -> dict[str, Any]:
         if self.center is None:
             return {}
-        return {"calls": len(self.center.calls.calls), "draining": self.draining}
+        outbound = self.switch.outbound.meter.status() if self.switch is not None else {}
+        return {"calls": len(self.center.calls.calls), "draining": self.draining,
+                "outbound": outbound}
 
     # -- monitoring and control (docs/control-protocol.md) ---------------------------
     async def _calls_list(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from appliance.calls.channel import CAUSE_NORMAL_CLEARING, Bridge, Channel, Switch
 from appliance.calls.eventlog import EventLog
+from appliance.calls.tollguard import ClassOfService
 from appliance.runtime.clock import Clock
 from appliance.runtime.events import EventBus
 
@@ -84,6 +85,8 @@ class CallManager:
         self.events = events
         self.bus = bus
         self.calls: dict[str, Call] = {}
+        #: who may call which outside number (SEC-4); the daemon sets it from [calls]
+        self.toll = ClassOfService()
         self._ids = itertools.count(1)
         self._prefix = f"{int(clock.time())}"
 

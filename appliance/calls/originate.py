@@ -68,12 +68,13 @@ class PlacedCall:
     def _dial_target(self) -> None:
         """The phone is off-hook: call the number, with ringback to the phone meanwhile."""
         try:
+            self._check_toll(self.call.channel, self.target)
             self.second = self.calls.switch.originate(self.target, self.call.origin_number, self)
-        except ValueError as exc:
+        except ValueError as exc:  # no such number, or one this phone may not call
             log.warning(
                 "originate %s: %s", self.target, exc, extra={"call_id": self.call.call_id}
             )
-            self.calls.end(self.call, "FAILED", CAUSE_UNALLOCATED_NUMBER)
+            self.calls.end(self.call, "FAILED", getattr(exc, "cause", CAUSE_UNALLOCATED_NUMBER))
             return
         self.call.outbound_trunk = self.second.trunk
         self.calls.add_leg(self.call, self.second)
@@ -86,6 +87,11 @@ class PlacedCall:
             log.info("originate %s: no answer in %.0f s", self.target, self.no_answer_s,
                      extra={"call_id": self.call.call_id})
             self.calls.end(self.call, "NO ANSWER", CAUSE_NO_ANSWER)
+
+    def _check_toll(self, phone: Channel, target: str) -> None:
+        """An outside number the person at ``phone`` chose: its class of service (SEC-4)."""
+        if target.startswith("external:"):
+            self.calls.toll.check(phone.name, target.removeprefix("external:"))
 
     def recall(self, leg: Channel, action: str, destination: str = "") -> str:
         """Register recall (hook flash) on one of our phones in this call, as a PBX does:
@@ -116,6 +122,7 @@ class PlacedCall:
             return ""
         if action == RECALL_DIAL and self.consult is None:
             try:
+                self._check_toll(leg, destination)
                 self.consult = self.calls.switch.originate(destination, leg.dnis or leg.caller,
                                                            self)
             except ValueError as exc:
@@ -208,6 +215,8 @@ class ClickToDial(PlacedCall):
 
     def __init__(self, calls: CallManager, device: str, target: str, number: str, *,
                  agent: str = "", agent_name: str = "") -> None:
+        if target.startswith("external:"):  # refused before the agent's phone rings
+            calls.toll.check(device, number)
         first = calls.switch.originate(device, number, self)  # the phone shows whom it calls
         super().__init__(calls, first, target, number, agent=agent, agent_name=agent_name)
 

@@ -9,6 +9,11 @@ at once (:class:`~appliance.calls.technology.TrunkUnavailable`) and the next
 is tried; when none takes the call the leg is reported released with Q.850
 cause 34 (no circuit/channel available) on the next turn of the clock, after
 the caller holds it.
+
+The toll-fraud guards that hold for every outside call whoever placed it live here
+too (:mod:`appliance.calls.tollguard`): a trunk whose class may not carry the number
+is passed over, and beyond ``[calls] max_outbound_calls`` outside calls up at once
+the call is refused (cause 34); the :class:`OutboundMeter` counts their minutes.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Iterator, Sequence
 
 from appliance.calls.channel import CAUSE_NO_CIRCUIT_AVAILABLE, Channel, ChannelListener
 from appliance.calls.technology import Technology, TechnologyRegistry, TrunkUnavailable
+from appliance.calls.tollguard import ClassOfService, OutboundMeter
 from appliance.runtime.clock import Clock
 
 log = logging.getLogger("appliance.calls")
@@ -47,10 +53,14 @@ class UnroutedLeg(Channel):
 class OutboundRoute:
     """Trunks tried in the configured order, failing over when one is busy or down."""
 
-    def __init__(self, registry: TechnologyRegistry, clock: Clock, order: Sequence[str]) -> None:
+    def __init__(self, registry: TechnologyRegistry, clock: Clock, order: Sequence[str],
+                 *, max_calls: int = 1000) -> None:
         self.registry = registry
         self.clock = clock
         self.order = tuple(order)
+        self.policy = ClassOfService()  # which trunk may carry which number
+        self.max_calls = max_calls
+        self.meter = OutboundMeter(clock)
 
     def candidates(self) -> Iterator[tuple[Technology, str]]:
         """(technology, trunk) pairs in the order they are tried, each trunk once."""
@@ -70,7 +80,15 @@ class OutboundRoute:
         """A leg to ``number`` on the first trunk that takes it; ValueError if none is
         configured at all."""
         refused: list[str] = []
+        if self.meter.up() >= self.max_calls:
+            log.warning("outside call to %s refused: %d outside calls up, the most "
+                        "[calls] max_outbound_calls allows", number, self.max_calls)
+            return UnroutedLeg(self.clock, number, listener)
         for technology, trunk in self.candidates():
+            if not self.policy.carries(trunk, number):
+                refused.append(f"{trunk}: may not carry {self.policy.classify(number).label} "
+                               "numbers ([calls] trunk_classes)")
+                continue
             try:
                 leg = technology.dial(trunk, number, caller_id, listener)
             except TrunkUnavailable as exc:
@@ -79,6 +97,7 @@ class OutboundRoute:
             if refused:
                 log.info("outside call to %s on %s after %s", number, trunk, "; ".join(refused),
                          extra={"trunk": trunk})
+            self.meter.seized(leg)
             return leg
         if not refused:
             raise ValueError(f"no outbound trunk for {number!r}: none of "

@@ -56,10 +56,18 @@ def _cross_check(config: ApplianceConfig) -> list[Problem]:
     problems.extend(check_acd(config.acd))
     problems.extend(check_calls(config.calls, [s.name for s in config.rig.spans],
                                 [p.name for p in config.rig.ports if p.kind == "fxo"],
-                                list(config.sip.trunks)))
+                                list(config.sip.trunks), _phones(config)))
     problems.extend(_sip_problems(config))
     problems.extend(_ivr_problems(config))
     return problems
+
+
+def _phones(config: ApplianceConfig) -> list[str]:
+    """Every name a phone of ours goes by: FXS port names and extensions, SIP extensions
+    bare and as ``sip:NUMBER``."""
+    fxs = [p for p in config.rig.ports if p.kind == "fxs"]
+    return [*(p.name for p in fxs), *(p.extension for p in fxs if p.extension),
+            *config.sip.extensions, *(f"sip:{n}" for n in config.sip.extensions)]
 
 
 def _sip_problems(config: ApplianceConfig) -> list[Problem]:

@@ -17,6 +17,7 @@ from appliance.calls.channel import (
     CAUSE_UNALLOCATED_NUMBER,
     CAUSE_USER_BUSY,
 )
+from appliance.calls.tollguard import CAUSE_OUTGOING_CALLS_BARRED
 
 # RFC 3398 §8.2.6.1 (SIP final response -> ISUP cause), the codes a phone or carrier sends
 _FROM_SIP = {
@@ -32,6 +33,7 @@ _TO_SIP = {
     CAUSE_UNALLOCATED_NUMBER: 404, CAUSE_USER_BUSY: 486, CAUSE_NO_ANSWER: 480,
     CAUSE_CALL_REJECTED: 603, CAUSE_NORMAL_UNSPECIFIED: 480,
     CAUSE_NO_CIRCUIT_AVAILABLE: 503, CAUSE_TEMPORARY_FAILURE: 503,
+    CAUSE_OUTGOING_CALLS_BARRED: 403,  # as the barred causes 54, 55 and 57 are
 }
 
 
