@@ -17,7 +17,8 @@ from appliance.cli.common import (
     print_json,
     print_table,
 )
-from appliance.cli.queues import apply_option, edit_acd, file_option, print_applied
+from appliance.cli.edit import apply_option, file_option, print_applied
+from appliance.cli.queues import edit_acd
 
 COLUMNS = ["agent", "name", "state", "in_state", "pause", "device", "queues"]
 

@@ -32,6 +32,7 @@ BYE or CANCEL we send carries the core's cause in an RFC 3326 ``Reason`` header.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 from collections import Counter
@@ -67,6 +68,7 @@ from appliance.media.events import MediaEvent
 from appliance.runtime.service import Component, Service
 from appliance.signalling.analog.dialplan import DialPlan, DialRule, Match, feature_rules
 from appliance.signalling.sip.causes import cause_from_status, reason_header, status_for_cause
+from appliance.signalling.sip.edgedb import db_path, reload_credentials, write_credentials
 from appliance.signalling.sip.endpoint import EndpointSettings, SipEndpoint, error_text
 from appliance.signalling.sip.frames import FrameQueues
 from appliance.signalling.sip.kamailio import TRUNK_HEADER
@@ -475,6 +477,29 @@ class SipCallsComponent(Component):
         self._media.listeners.append(legs.on_media_event)
         self._registry.register(legs)
         self.legs = legs
+
+    # extensions and their passwords change under live calls and registrations (ADM-1)
+    live_keys = frozenset({"sip.extensions"})
+
+    async def reconfigure(self, config: ApplianceConfig) -> None:
+        """New or removed extensions, new passwords: the phones' dial plan and the devices
+        the ACD may ring follow at once, and Kamailio's credentials are rewritten and
+        reloaded (``htable.reload``, no registration dropped). If Kamailio is not up it
+        reads them when it starts."""
+        legs = self.legs
+        if legs is None or config.sip.extensions == legs.section.extensions:
+            return
+        legs.section = dataclasses.replace(legs.section, extensions=config.sip.extensions)
+        legs.plan = dial_plan(config)
+        database = db_path(config.paths.state_dir)
+        count = await asyncio.to_thread(write_credentials, database, legs.section)
+        try:
+            await asyncio.to_thread(reload_credentials, self._rpc)
+        except RegistrationsError as exc:
+            log.warning("SIP credentials written to %s, but %s; the edge reads them when it "
+                        "starts", database, exc)
+            return
+        log.info("SIP: %d extension(s); Kamailio reloaded their credentials", count)
 
     async def stop(self) -> None:
         legs, self.legs = self.legs, None

@@ -2,7 +2,10 @@
 
 Kamailio is the SIP edge: registrar with usrloc in memory (RFC 3261 §10), digest
 authentication of REGISTER and INVITE against the ``[sip]`` extensions
-(RFC 3261 §22, ``pv_auth_check`` with the password from the generated table),
+(RFC 3261 §22, ``pv_auth_check`` with each extension's HA1 from the ``creds``
+htable, which Kamailio loads from its database and reloads on a change:
+:mod:`appliance.signalling.sip.edgedb`; usrloc is written through to the same
+database, so a restart keeps the registrations),
 and forwarding of calls between the phones and the pjsua2 back-end on loopback.
 SIP trunks are IP peers: requests from a trunk's address and port are the
 carrier's, skip the bans and the digest login, and reach the back-end marked
@@ -22,19 +25,16 @@ from pathlib import Path
 from appliance.config.sections.sip import SipSection
 from appliance.signalling.sip.registrations import BAN_TABLE
 
-MODULES = ("jsonrpcs", "kex", "corex", "tm", "tmx", "sl", "rr", "pv", "maxfwd", "usrloc",
-           "registrar", "textops", "siputils", "xlog", "sanity", "auth", "htable", "pike")
+CREDENTIALS_TABLE = "creds"  # number -> HA1, loaded from Kamailio's database (edgedb)
+
+MODULES = ("jsonrpcs", "kex", "corex", "tm", "tmx", "sl", "rr", "pv", "maxfwd", "db_sqlite",
+           "usrloc", "registrar", "textops", "siputils", "xlog", "sanity", "auth", "htable",
+           "pike")
 
 
 
 class KamailioConfigError(Exception):
     """``kamailio -c`` rejected a generated configuration."""
-
-
-def _credentials(section: SipSection) -> str:
-    lines = [f'    if ($fU == "{number}") {{ $var(password) = "{ext.password}"; }}'
-             for number, ext in sorted(section.extensions.items())]
-    return "\n".join(lines) if lines else "    # no extensions configured"
 
 
 TRUNK_HEADER = "X-Appliance-Trunk"
@@ -53,8 +53,9 @@ def _trunk_targets(section: SipSection) -> str:
     return "\n".join(lines) if lines else "    # no SIP trunks configured"
 
 
-def render(section: SipSection, rpc_socket: str) -> str:
-    """The kamailio.cfg text for ``section``; ``rpc_socket`` is the jsonrpcs unix socket."""
+def render(section: SipSection, rpc_socket: str, database: Path) -> str:
+    """The kamailio.cfg text for ``section``; ``rpc_socket`` is the jsonrpcs unix socket,
+    ``database`` Kamailio's SQLite file (credentials and usrloc)."""
     loads = "\n".join(f'loadmodule "{name}.so"' for name in MODULES)
     backend = f"127.0.0.1:{section.backend_port}"
     return f"""#!KAMAILIO
@@ -72,7 +73,10 @@ alias="{section.domain}"
 modparam("jsonrpcs", "transport", 4)  # unix datagram socket only
 modparam("jsonrpcs", "fifo_name", "")
 modparam("jsonrpcs", "dgram_socket", "{rpc_socket}")
-modparam("usrloc", "db_mode", 0)
+modparam("usrloc", "db_url", "sqlite://{database}")
+modparam("usrloc", "db_mode", 1)  # write-through: the registrations outlive a restart
+modparam("htable", "db_url", "sqlite://{database}")
+modparam("htable", "htable", "{CREDENTIALS_TABLE}=>size=8;dbtable=htable;")  # number -> HA1
 modparam("registrar", "max_expires", {section.expires_max})
 modparam("tm", "fr_timer", 5000)
 # SEC-4: a source that floods (pike: more than {section.flood_requests} requests in 2 s) or
@@ -170,12 +174,12 @@ route[BANS] {{
 }}
 
 route[AUTH] {{
-    $var(password) = "";
-{_credentials(section)}
+    $var(ha1) = "";
+    if ($sht({CREDENTIALS_TABLE}=>$fU) != $null) {{ $var(ha1) = $sht({CREDENTIALS_TABLE}=>$fU); }}
     # Unknown and known users get the same challenge and the same refusal (no enumeration).
     $var(verdict) = -5;
-    if ($var(password) != "") {{
-        pv_auth_check("{section.domain}", "$var(password)", "0", "1");
+    if ($var(ha1) != "") {{
+        pv_auth_check("{section.domain}", "$var(ha1)", "1", "1");  # flags 1: an HA1
         $var(verdict) = $rc;
     }} else if (is_present_hf("Authorization") || is_present_hf("Proxy-Authorization")) {{
         $var(verdict) = -3;
@@ -217,10 +221,11 @@ def check(config_file: Path) -> None:
             + "; ".join(errors[-5:] or [done.stderr[-500:]]))
 
 
-def write_checked(section: SipSection, config_file: Path, rpc_socket: str) -> None:
+def write_checked(section: SipSection, config_file: Path, rpc_socket: str,
+                  database: Path) -> None:
     """Write the configuration beside ``config_file``, check it, and only then put it in place."""
     candidate = config_file.with_suffix(".cfg.new")
-    candidate.write_text(render(section, rpc_socket), encoding="utf-8")
+    candidate.write_text(render(section, rpc_socket, database), encoding="utf-8")
     try:
         check(candidate)
     except KamailioConfigError:

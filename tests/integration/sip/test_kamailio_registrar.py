@@ -15,9 +15,7 @@ from typing import Any
 
 import pytest
 
-from appliance.config.sections.sip import SipExtension, SipSection
 from appliance.signalling.sip.endpoint import EndpointSettings, SipEndpoint
-from appliance.signalling.sip.kamailio import write_checked
 from appliance.signalling.sip.registrations import rpc_socket
 from hil.sip.baresip import BaresipPhone, free_port
 
@@ -43,19 +41,17 @@ def edge() -> Iterator[Edge]:
     with tempfile.TemporaryDirectory(prefix="sip-", dir="/tmp") as name:
         folder = Path(name)
         port = free_port()
-        section = SipSection(listen_port=port,
-                             extensions={"201": SipExtension(password="secret-201"),
-                                         "202": SipExtension(password="secret-202")})
-        cfg = folder / "kamailio.cfg"
-        write_checked(section, cfg, rpc_socket(name))
         edge = Edge(folder, port)
         edge.config.write_text(
-            f'[paths]\nrun_dir = "{name}"\n\n[sip]\nlisten_port = {port}\n'
+            f'[paths]\nrun_dir = "{name}"\nstate_dir = "{name}"\n\n'
+            f'[sip]\nenabled = true\nlisten_port = {port}\n'
             '[sip.extensions.201]\npassword = "secret-201"\n'
             '[sip.extensions.202]\npassword = "secret-202"\n')
         log = (folder / "kamailio.log").open("w")
-        proc = subprocess.Popen(["kamailio", "-DD", "-E", "-f", str(cfg),
-                                 "-P", str(folder / "kamailio.pid")],
+        # appliance-sip-edge: the credentials into Kamailio's database, the checked
+        # kamailio.cfg, then Kamailio itself (exec)
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("appliance-sip-edge")),
+                                 "--config", str(edge.config)],
                                 stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 10

@@ -21,16 +21,17 @@ def _kamailio_installed() -> None:
 
 def test_the_generated_configuration_passes_kamailio_check(tmp_path: Path) -> None:
     target = tmp_path / "kamailio.cfg"
-    write_checked(SECTION, target, str(tmp_path / "rpc.sock"))
+    write_checked(SECTION, target, str(tmp_path / "rpc.sock"), tmp_path / "kamailio.db")
     text = target.read_text()
     assert "listen=udp:127.0.0.1:5060" in text
-    assert '$fU == "202"' in text and "secret-202" in text
+    assert f'"sqlite://{tmp_path / "kamailio.db"}"' in text  # credentials and usrloc
+    assert "secret-202" not in text  # no password in the file: HA1s, in the database
     assert not (tmp_path / "kamailio.cfg.new").exists()
 
 
 def test_a_rejected_configuration_names_the_file_and_leaves_the_old_one(tmp_path: Path) -> None:
     broken = tmp_path / "broken.cfg"
-    broken.write_text(render(SECTION, "/tmp/x.sock").replace("request_route {", "request_route {{"))
+    broken.write_text(render(SECTION, "/tmp/x.sock", Path("/tmp/x.db")).replace("request_route {", "request_route {{"))
     with pytest.raises(KamailioConfigError, match=r"broken\.cfg"):
         check(broken)
 
@@ -40,9 +41,9 @@ def test_write_checked_keeps_the_running_file_when_the_new_one_fails(
     target = tmp_path / "kamailio.cfg"
     target.write_text("previous")
     import appliance.signalling.sip.kamailio as kamailio
-    monkeypatch.setattr(kamailio, "render", lambda section, sock: "#!KAMAILIO\nnot a config\n")
+    monkeypatch.setattr(kamailio, "render", lambda *args: "#!KAMAILIO\nnot a config\n")
     with pytest.raises(KamailioConfigError):
-        write_checked(SECTION, target, str(tmp_path / "rpc.sock"))
+        write_checked(SECTION, target, str(tmp_path / "rpc.sock"), tmp_path / "kamailio.db")
     assert target.read_text() == "previous"
     assert not (tmp_path / "kamailio.cfg.new").exists()
 
@@ -52,7 +53,8 @@ def test_trunks_are_ip_peers_and_nobody_else_can_claim_to_be_one(tmp_path: Path)
         "carrier": SipTrunk(host="192.0.2.10", port=5062),
         "backup": SipTrunk(host="198.51.100.7")})
     target = tmp_path / "kamailio.cfg"
-    write_checked(section, target, str(tmp_path / "rpc.sock"))  # kamailio -c accepts it
+    write_checked(section, target, str(tmp_path / "rpc.sock"),
+                  tmp_path / "kamailio.db")  # kamailio -c accepts it
     text = target.read_text()
     route = text.split("request_route {", 1)[1]
     # the header is stripped from every request not from the back-end, before anything else
