@@ -52,7 +52,8 @@ def write_config(root: str, rig: str) -> str:
     text = template.replace("@ROOT@", root).replace("@RIG@", rig)
     text = text.replace("@SIP_PORT@", str(free_udp_port())).replace(
         "@SIP_BACKEND_PORT@", str(free_udp_port())).replace(
-        "@SIP_PASSWORD@", secrets.token_hex(12))
+        "@SIP_PASSWORD@", secrets.token_hex(12)).replace(
+        "@SIP_CARRIER_PORT@", str(free_udp_port()))
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text.replace("@PYTHON@", sys.executable))
     return path
@@ -145,6 +146,26 @@ def start_sip(supervisor: Supervisor, config: ApplianceConfig, config_path: str,
         wait_running(supervisor, unit, stop)
 
 
+DEMO_DID = "4008001000"
+
+
+def start_carrier(supervisor: Supervisor, config: ApplianceConfig, root: str,
+                  stop: list[bool]) -> None:
+    """A carrier on the SIP trunk ``carrier``: SIPp customers calling the demo's DID one
+    after another (hil/sip/carrier.py), supervised like the phones; once the daemons run."""
+    trunk = config.sip.trunks["carrier"]
+    folder = Path(root) / "sip-carrier"
+    folder.mkdir(exist_ok=True)
+    command = [sys.executable, "-m", "hil.sip.carrier",
+               "--edge", f"{config.sip.listen_host}:{config.sip.listen_port}",
+               "--host", trunk.host, "--port", str(trunk.port), "--did", DEMO_DID,
+               "--folder", str(folder)]
+    quiet = ["/bin/sh", "-c", f'exec "$0" "$@" >>"{folder / "carrier.log"}" 2>&1', *command]
+    unit = Unit("sip-carrier", quiet, ready=lambda unit: True)
+    supervisor.start(unit)
+    wait_running(supervisor, unit, stop)
+
+
 def print_banner(root: str, config_path: str) -> None:
     sim = os.path.join(root, "sim")
     print(
@@ -158,6 +179,7 @@ def print_banner(root: str, config_path: str) -> None:
         f"  .venv/bin/hil ctl {sim}/callers.ctl pause on=true   # no new customers\n"
         "  .venv/bin/appliancectl calls list; .venv/bin/appliancectl agents list\n"
         "  .venv/bin/appliancectl sip registrations   # agent 1003's SIP phone (baresip)\n"
+        "  .venv/bin/appliancectl sip trunks   # SIPp customers call DID 4008001000 on it\n"
         "  .venv/bin/appliance-console          # the field engineer's screen\n"
         "A crashed daemon is restarted (try kill -9); host commands only go to\n"
         f"  {root}/host-commands.log\n"
@@ -204,6 +226,8 @@ def main() -> int:
             )
             supervisor.start(unit)
             wait_running(supervisor, unit, stop)
+        if config.sip.enabled and "carrier" in config.sip.trunks:
+            start_carrier(supervisor, config, root, stop)
         print_banner(root, config_path)
         say("ready")
         while not stop:

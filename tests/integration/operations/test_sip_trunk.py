@@ -39,19 +39,16 @@ OUTSIDE = "013812345678"
 
 @pytest.fixture
 def carrier_box(tmp_path: Path) -> Iterator[tuple[Appliance, SippCarrier]]:
-    """The demo appliance with a SIP trunk ``carrier`` (SIPp on loopback), first in the
+    """The demo appliance with its SIP trunk ``carrier`` (SIPp on loopback) first in the
     outbound route, and its SIP edge up."""
-    port = free_port()
-
-    def add_trunk(box: Appliance) -> None:
+    def trunk_first(box: Appliance) -> None:
         with box.config.open("a", encoding="utf-8") as config:
-            config.write(f'\n[sip.trunks.carrier]\nhost = "127.0.0.1"\nport = {port}\n'
-                         '\n[calls]\noutbound_trunks = ["carrier", "pri", "analog"]\n')
+            config.write('\n[calls]\noutbound_trunks = ["carrier", "pri", "analog"]\n')
 
-    with running(tmp_path, add_trunk) as box:
+    with running(tmp_path, trunk_first) as box:
         sip = load_config(str(box.config)).sip
         box.start_sip_edge()
-        yield box, SippCarrier(tmp_path / "carrier", "127.0.0.1", port,
+        yield box, SippCarrier(tmp_path / "carrier", "127.0.0.1", sip.trunks["carrier"].port,
                                f"{sip.listen_host}:{sip.listen_port}", free_port())
 
 
@@ -72,7 +69,7 @@ def test_a_customer_on_the_sip_trunk_reaches_an_agent_through_the_menu(
         assert "carrier" in box.ctl("calls", "list").stdout
         (trunk,) = box.ctl_json("sip", "trunks")["trunks"]
         assert (trunk["trunk"], trunk["peer"], trunk["calls"], trunk["max_calls"]) == (
-            "carrier", f"127.0.0.1:{carrier.port}", 1, 30)
+            "carrier", f"127.0.0.1:{carrier.port}", 1, 2)
         time.sleep(3.0)  # the customer speaks to the agent (real audio, real time)
         box.ctl("calls", "hangup", call_id)  # the agent's shell ends the call: BYE to SIPp
         assert run.wait() == 0, run.messages()
@@ -106,9 +103,9 @@ def test_the_carrier_hangs_up_and_the_agent_is_freed(
         console.wait_for(f"carrier          127.0.0.1:{carrier.port}", timeout=10)
         until(lambda: agent(box, "1001")["state"] == "talking", timeout=40,
               what="the agent talking to the trunk's caller")
-        console.wait_for("  1/30", timeout=10)
+        console.wait_for("  1/2", timeout=10)
         assert run.wait() == 0, run.messages()  # BYE from the carrier, 200 OK from us
-        console.wait_for("  0/30", timeout=10)
+        console.wait_for("  0/2", timeout=10)
     finally:
         run.stop()
         console.close()
