@@ -44,7 +44,8 @@ def sip_group() -> None:
 @output_options
 @pass_context
 def registrations(ctx: Context, as_json: bool) -> None:
-    """Registered SIP contacts per extension, with seconds to expiry (from Kamailio's usrloc).
+    """Registered SIP contacts per extension, with seconds to expiry and, for a phone behind
+    a NAT, the address its registration came from (from Kamailio's usrloc).
 
     Example: appliancectl sip registrations --json
     """
@@ -54,7 +55,7 @@ def registrations(ctx: Context, as_json: bool) -> None:
         raise CliError(str(exc), EXIT_UNAVAILABLE) from exc
     rows = [dataclasses.asdict(r) for r in found]
     _show("registrations", rows, as_json, "no SIP registrations",
-          ["extension", "contact", "expires", "user_agent"],
+          ["extension", "contact", "received", "expires", "user_agent"],
           lambda e: "permanent" if e is None else f"{e} s")
 
 

@@ -528,7 +528,8 @@ class SipCallsComponent(Component):
         return {"enabled": True, "edge": legs.edge, "error": error, "extensions": [
             {"extension": number, "calls": calls[f"sip:{number}"],
              "contacts": [{"contact": c.contact, "expires": c.expires,
-                           "user_agent": c.user_agent} for c in contacts
+                           "user_agent": c.user_agent, "received": c.received}
+                          for c in contacts
                           if c.extension == number]}
             for number in sorted(legs.section.extensions)]}
 

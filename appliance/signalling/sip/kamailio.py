@@ -13,6 +13,15 @@ with an ``X-Appliance-Trunk`` header (stripped from anything else, so no phone
 can pass for a carrier); the back-end marks an outside call the same way and
 Kamailio sends it to that trunk, with the caller's number (the back-end's
 P-Asserted-Identity, RFC 3325) as the From user.
+
+Phones behind NAT (remote agents): every request from outside is answered where
+it came from (``force_rport``, RFC 3581); a phone whose Contact is a private
+address (RFC 1918) or whose Via differs from its source has its registration saved
+with the address it was received from (``fix_nated_register``, so the ACD's INVITE
+reaches it through its NAT binding) and its calls' Contact rewritten
+(``fix_nated_contact``, in requests and in its replies), and is sent a SIP OPTIONS
+keep-alive every :data:`NAT_PING_S` seconds to keep the binding open (nathelper).
+Its RTP is latched by pjmedia, which sends to where the phone's RTP comes from.
 The file is never edited by hand; ``jsonrpcs`` on a unix socket answers
 ``ul.dump`` for ``appliancectl sip registrations``.
 """
@@ -29,7 +38,8 @@ CREDENTIALS_TABLE = "creds"  # number -> HA1, loaded from Kamailio's database (e
 
 MODULES = ("jsonrpcs", "kex", "corex", "tm", "tmx", "sl", "rr", "pv", "maxfwd", "db_sqlite",
            "usrloc", "registrar", "textops", "siputils", "xlog", "sanity", "auth", "htable",
-           "pike")
+           "pike", "nathelper")
+NAT_PING_S = 25  # under the 30 s UDP binding lifetime of common NATs
 
 
 
@@ -75,6 +85,13 @@ modparam("jsonrpcs", "fifo_name", "")
 modparam("jsonrpcs", "dgram_socket", "{rpc_socket}")
 modparam("usrloc", "db_url", "sqlite://{database}")
 modparam("usrloc", "db_mode", 1)  # write-through: the registrations outlive a restart
+modparam("usrloc", "nat_bflag", 6)  # branch flag 6: the contact is behind a NAT
+modparam("nathelper", "received_avp", "$avp(RECEIVED)")
+modparam("registrar", "received_avp", "$avp(RECEIVED)")
+modparam("nathelper", "natping_interval", {NAT_PING_S})
+modparam("nathelper", "ping_nated_only", 1)
+modparam("nathelper", "sipping_bflag", 7)
+modparam("nathelper", "sipping_from", "sip:keepalive@{section.domain}")
 modparam("htable", "db_url", "sqlite://{database}")
 modparam("htable", "htable", "{CREDENTIALS_TABLE}=>size=8;dbtable=htable;")  # number -> HA1
 modparam("registrar", "max_expires", {section.expires_max})
@@ -100,6 +117,7 @@ request_route {{
         if ($var(trunk) == "") {{ route(BANS); }}
     }}
     route(SANITY);
+    if ($var(backend) == 0) {{ route(NAT); }}
     if (is_method("CANCEL")) {{
         if (t_check_trans()) {{ route(RELAY); }}
         exit;
@@ -142,6 +160,25 @@ request_route {{
 route[SANITY] {{
     if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
     if (!sanity_check("17895", "7")) {{ exit; }}
+}}
+
+route[NAT] {{
+    force_rport();  # RFC 3581: replies go to the source address and port
+    # 1: a private (RFC 1918) Contact; 2: Via's address is not the source; 16: nor its port
+    if (nat_uac_test("19")) {{
+        if (is_method("REGISTER")) {{
+            fix_nated_register();  # usrloc keeps where it came from (received)
+        }} else {{
+            fix_nated_contact();
+        }}
+        setbflag(6);  # a NATed contact ...
+        setbflag(7);  # ... kept open with OPTIONS keep-alives
+    }}
+}}
+
+onreply_route {{
+    # a NATed phone's answer: its Contact is where its NAT binding is
+    if (nat_uac_test("1")) {{ fix_nated_contact(); }}
 }}
 
 route[TRUNK_PEERS] {{

@@ -26,6 +26,7 @@ class Registration:
     contact: str
     expires: int | None  # seconds left; None for a permanent contact
     user_agent: str
+    received: str = ""  # behind a NAT: where its REGISTER came from (the NAT binding)
 
 
 def rpc_socket(run_dir: str) -> str:
@@ -48,10 +49,17 @@ def parse_dump(reply: dict[str, Any]) -> list[Registration]:
                         extension=str(info["AoR"]), contact=str(contact["Address"]),
                         expires=expires if isinstance(expires, int) else None,
                         user_agent=str(contact.get("User-Agent", "")),
+                        received=_received(contact.get("Received")),
                     ))
     except (KeyError, TypeError) as exc:
         raise RegistrationsError(f"unexpected ul.dump reply from Kamailio: missing {exc}") from exc
     return sorted(out, key=lambda r: (r.extension, r.contact))
+
+
+def _received(value: object) -> str:
+    """usrloc's Received (``sip:203.0.113.5:40123``), '' when it is not set."""
+    text = str(value or "")
+    return "" if text.startswith("[") else text  # "[not set]"
 
 
 def call(rpc_path: str, method: str, params: list[Any] | None = None,
