@@ -46,3 +46,14 @@ def test_a_malformed_reply_is_reported() -> None:
 def test_no_kamailio_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RegistrationsError, match="not running"):
         dump(str(tmp_path / "absent.sock"), timeout=0.5)
+
+
+def test_a_phone_behind_a_nat_shows_where_its_registration_came_from() -> None:
+    nated = contact("sip:2001@10.1.2.3:5060", 120)
+    nated["Contact"]["Received"] = "sip:203.0.113.5:40123"  # type: ignore[index]
+    direct = contact("sip:2002@127.0.0.1:5090", 120)
+    direct["Contact"]["Received"] = "[not set]"  # type: ignore[index]
+    reply = {"result": {"Domains": [{"Domain": {"AoRs": [
+        {"Info": {"AoR": "2001", "Contacts": [nated]}},
+        {"Info": {"AoR": "2002", "Contacts": [direct]}}]}}]}}
+    assert [r.received for r in parse_dump(reply)] == ["sip:203.0.113.5:40123", ""]
