@@ -28,6 +28,7 @@ from appliance.signalling.sip.registrations import (
     bans,
     dump,
     lift,
+    login_failures,
     rpc_socket,
 )
 
@@ -100,16 +101,26 @@ def trunks(ctx: Context, as_json: bool) -> None:
 @pass_context
 def list_bans(ctx: Context, as_json: bool) -> None:
     """Sources Kamailio bans now (a request flood, or too many failed digest logins), with
-    seconds to expiry ([sip] ban_seconds).
+    seconds to expiry ([sip] ban_seconds); then the failed digest logins per extension
+    over the last hour (a password being guessed from many addresses shows there).
 
     Example: appliancectl sip bans
     """
     try:
         found = bans(_rpc(ctx), ctx.config().sip.ban_seconds)
+        failures = login_failures(_rpc(ctx))
     except RegistrationsError as exc:
         raise CliError(str(exc), EXIT_UNAVAILABLE) from exc
-    _show("bans", [dataclasses.asdict(b) for b in found], as_json, "no SIP source is banned",
-          ["source", "reason", "expires"], lambda e: f"{e} s")
+    rows = [dataclasses.asdict(b) for b in found]
+    failed = [{"extension": e, "failures": n} for e, n in failures.items()]
+    if as_json:
+        print_json({"bans": rows, "failed_logins": failed})
+        return
+    _show("bans", rows, False, "no SIP source is banned", ["source", "reason", "expires"],
+          lambda e: f"{e} s")
+    if failed:
+        click.echo("failed digest logins in the last hour:")
+        print_table(failed, ["extension", "failures"])
 
 @sip_group.command("unban")
 @click.argument("source")

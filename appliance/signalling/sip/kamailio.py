@@ -32,7 +32,11 @@ import subprocess
 from pathlib import Path
 
 from appliance.config.sections.sip import SipSection
-from appliance.signalling.sip.registrations import BAN_TABLE
+from appliance.signalling.sip.registrations import (
+    BAN_TABLE,
+    LOGIN_FAILURES_S,
+    LOGIN_FAILURES_TABLE,
+)
 
 CREDENTIALS_TABLE = "creds"  # number -> HA1, loaded from Kamailio's database (edgedb)
 
@@ -101,6 +105,8 @@ modparam("tm", "fr_timer", 5000)
 # {section.ban_seconds} s; banned sources get no answer at all
 modparam("htable", "htable", "{BAN_TABLE}=>size=8;autoexpire={section.ban_seconds};")
 modparam("htable", "htable", "authfail=>size=8;autoexpire={section.ban_seconds};")
+# failed digest logins per extension of ours over the last hour (a guessed password shows)
+modparam("htable", "htable", "{LOGIN_FAILURES_TABLE}=>size=8;autoexpire={LOGIN_FAILURES_S};")
 modparam("htable", "htable", "banwhy=>size=8;autoexpire={section.ban_seconds};")
 modparam("htable", "timer_interval", 2)  # expired bans go within 2 s of their time
 modparam("pike", "sampling_time_unit", 2)
@@ -226,6 +232,12 @@ route[AUTH] {{
         if ($sht(authfail=>$si) == $null) {{ $sht(authfail=>$si) = 0; }}
         $sht(authfail=>$si) = $sht(authfail=>$si) + 1;
         xlog("L_NOTICE", "SIP: failed digest login as $fU from $si ($sht(authfail=>$si))\\n");
+        if ($var(ha1) != "") {{  # one of ours: counted by extension (never an unknown name)
+            if ($sht({LOGIN_FAILURES_TABLE}=>$fU) == $null) {{
+                $sht({LOGIN_FAILURES_TABLE}=>$fU) = 0;
+            }}
+            $sht({LOGIN_FAILURES_TABLE}=>$fU) = $sht({LOGIN_FAILURES_TABLE}=>$fU) + 1;
+        }}
         if ($sht(authfail=>$si) >= {section.auth_failures}) {{
             $sht({BAN_TABLE}=>$si) = $Ts;
             $sht(banwhy=>$si) = "auth";

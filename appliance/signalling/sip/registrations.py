@@ -14,6 +14,8 @@ from typing import Any
 #: Kamailio's jsonrpcs unix datagram socket, in the appliance's run directory.
 RPC_SOCKET_NAME = "kamailio-rpc.sock"
 BAN_TABLE = "ipban"  # the htable the generated kamailio.cfg bans sources in
+LOGIN_FAILURES_TABLE = "loginfail"  # failed digest logins per extension of ours
+LOGIN_FAILURES_S = 3600  # counted over the last hour
 
 
 class RegistrationsError(Exception):
@@ -125,6 +127,17 @@ def bans(rpc_path: str, ban_seconds: int, table: str = BAN_TABLE) -> list[Ban]:
         out.append(Ban(source=source, reason=str(why.get(source, "")),
                        expires=max(0, round(left))))
     return sorted(out, key=lambda b: b.source)
+
+
+def login_failures(rpc_path: str) -> dict[str, int]:
+    """Failed digest logins per extension of ours over the last hour (SEC-4)."""
+    out: dict[str, int] = {}
+    for extension, count in _table(rpc_path, LOGIN_FAILURES_TABLE).items():
+        try:
+            out[extension] = int(count)
+        except (TypeError, ValueError) as exc:
+            raise RegistrationsError(f"failed logins of {extension}: {count!r}") from exc
+    return dict(sorted(out.items()))
 
 
 def lift(rpc_path: str, source: str, table: str = BAN_TABLE) -> bool:

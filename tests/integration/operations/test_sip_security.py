@@ -74,6 +74,10 @@ def test_svcrack_is_banned_before_its_tenth_try_and_the_ban_lifts_and_expires(
     (ban,) = until(lambda: bans(edge), what="the cracker banned")
     assert ban["source"] == "127.0.0.1" and ban["reason"] == "auth", ban
     assert 0 < int(ban["expires"]) <= BAN_SECONDS
+    # the extension being guessed shows too (svwar's unknown names are never counted)
+    failed = edge.ctl_json("sip", "bans")["failed_logins"]
+    assert failed == [{"extension": EXTENSION, "failures": 5}], failed
+    assert "failed digest logins in the last hour" in edge.ctl("sip", "bans").stdout
 
     def dropped() -> int:
         log = (edge.root / "sip-edge.log").read_text(errors="replace")
