@@ -1,7 +1,8 @@
 """A headless baresip (Debian's ``baresip``) as an agent's SIP phone on the rig.
 
 The phone registers its extension with the appliance's Kamailio by digest
-(RFC 3261 §22), answers every call at once (``answermode=auto``), speaks a sine
+(RFC 3261 §22), answers every call at once (``answermode=auto``; or rings until told,
+``auto_answer=False``), speaks a sine
 tone (the ``ausine`` source) so the far end can tell by frequency who it hears,
 and records what it hears into a WAV file per call (the ``sndfile`` filter), which
 :meth:`BaresipPhone.heard` measures. ``ctrl_tcp`` takes commands (``hangup``) as
@@ -48,7 +49,8 @@ class BaresipPhone:
     """One baresip process registered as ``extension`` at Kamailio on ``edge_port``."""
 
     def __init__(self, folder: Path, extension: str, password: str, edge_port: int, *,
-                 tone_hz: int = 1000, domain: str = "appliance.local") -> None:
+                 tone_hz: int = 1000, domain: str = "appliance.local",
+                 auto_answer: bool = True) -> None:
         self.folder = folder
         self.extension = extension
         self.recordings = folder / "heard"
@@ -73,7 +75,8 @@ ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}
 """, encoding="utf-8")
         (folder / "accounts").write_text(
             f'<sip:{extension}@{domain}>;auth_pass={password};'
-            f'outbound="sip:127.0.0.1:{edge_port}";answermode=auto;regint=300\n',
+            f'outbound="sip:127.0.0.1:{edge_port}";'
+            f'answermode={"auto" if auto_answer else "manual"};regint=300\n',
             encoding="utf-8")
         self.log = folder / "baresip.log"
         self.process: subprocess.Popen[bytes] | None = None

@@ -300,3 +300,37 @@ def test_the_sip_agent_holds_the_caller_with_the_phones_hold_key(
         "SELECT event FROM queue_log WHERE call_id = ? ORDER BY id", call_id)]
     assert events.count("HOLD") == 1 and events.count("UNHOLD") == 1, events
     box.sim("e1a", "hangup", call=call)
+
+
+def test_an_extension_on_two_phones_rings_both_and_the_first_to_answer_takes_it(
+        sip_box: tuple[Appliance, BaresipPhone], tmp_path: Path) -> None:
+    """Several contacts per extension (RFC 3261 §16.6: Kamailio forks in parallel): the
+    agent's desk phone and softphone both ring; the desk phone answers, the softphone is
+    CANCELled, and the caller talks to the desk phone."""
+    box, desk = sip_box
+    sip = load_config(str(box.config)).sip
+    softphone = BaresipPhone(tmp_path / "softphone", EXTENSION,
+                             sip.extensions[EXTENSION].password, sip.listen_port,
+                             tone_hz=COLLEAGUE_HZ, auto_answer=False)
+    softphone.start()
+    try:
+        until(lambda: len(box.ctl_json("sip", "registrations")["registrations"]) == 2,
+              what="2001 registered from two phones")
+        box.ctl("agents", "login", "1001", f"sip:{EXTENSION}")
+        box.span_up()
+        call = box.e1_call(channel=11, calling=CALLER)
+        key_into_queue(box, call, CALLER)
+        until(lambda: agent(box, "1001")["state"] == "talking", timeout=30,
+              what="the first phone to answer talking")
+        until(lambda: caller_hears(box, call, PHONE_HZ) > 0.8,
+              what="the caller hearing the desk phone (it answered first)")
+        # the softphone rang, then its INVITE was CANCELled (baresip: "session closed")
+        rang = until(lambda: re.search(r"Incoming call from.*\n(.*\n)*.*session closed",
+                                       softphone.log.read_text(errors="replace")),
+                     what="the softphone rung, then cancelled")
+        assert rang
+        box.sim("e1a", "hangup", call=call)
+        until(desk.calls_heard, what="the desk phone's call (it took it)")
+        assert not softphone.calls_heard()
+    finally:
+        softphone.stop()
