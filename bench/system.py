@@ -80,7 +80,8 @@ def sip_password(agent: int) -> str:
     return f"bench-secret-{agent}"
 
 
-def config_text(root: Path, rig: Path, spans: int, phones: int, sip: SipPorts | None) -> str:
+def config_text(root: Path, rig: Path, spans: int, phones: int, sip: SipPorts | None,
+                sip_extra: str = "") -> str:
     """One queue with every agent (agent 1001+i on fxs i+1, ext 201+i; or, with ``sip``, on
     SIP extension 2001+i), menu key 1 -> queue."""
     sim = root / "sim"
@@ -98,7 +99,7 @@ def config_text(root: Path, rig: Path, spans: int, phones: int, sip: SipPorts | 
             for i in range(fxs)]
     if sip:
         out.append(f"[sip]\nenabled = true\nlisten_port = {sip.edge}\n"
-                   f"backend_port = {sip.backend}\nmax_calls = {SIP_MAX_CALLS}\n")
+                   f"backend_port = {sip.backend}\nmax_calls = {SIP_MAX_CALLS}\n{sip_extra}")
         out += [f'[sip.extensions.{2001 + i}]\npassword = "{sip_password(2001 + i)}"\n'
                 for i in range(phones)]
     out.append(f'[media]\nprompts_dir = "{root}/prompts"\n')
@@ -184,7 +185,8 @@ def until(predicate: Callable[[], T], timeout: float, what: str) -> T:
 class SystemRig:
     """The simulators and both daemons on the generated rig and configuration."""
 
-    def __init__(self, root: Path, spans: int, phones: int, sip: bool = False) -> None:
+    def __init__(self, root: Path, spans: int, phones: int, sip: bool = False,
+                 sip_extra: str = "") -> None:
         self.root = root
         self.spans = spans
         self.phones = phones
@@ -192,7 +194,7 @@ class SystemRig:
         self.rig = root / "rig.toml"
         self.rig.write_text(rig_text(spans, 0 if sip else phones), encoding="utf-8")
         self.config = root / "appliance.toml"
-        self.config.write_text(config_text(root, self.rig, spans, phones, self.sip),
+        self.config.write_text(config_text(root, self.rig, spans, phones, self.sip, sip_extra),
                                encoding="utf-8")
         self.sip_phones: list[BaresipPhone] = []
         self.env = {**os.environ, "APPLIANCE_CONFIG": str(self.config), "HOME": str(root)}

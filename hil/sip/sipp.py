@@ -84,7 +84,7 @@ def call_scenario(caller: str, *, speech: bool, digits: str, hold: float | None,
     """A carrier's inbound call: INVITE (with any extra ``headers``), ACK, RFC 4733 keys,
     speech; then the appliance's BYE (``hold`` None) or the carrier's own after ``hold`` s."""
     extra = "".join(f"{name}: {value}\n" for name, value in (headers or {}).items())
-    steps = [_pause(1.0)]  # the menu's prompt begins
+    steps = [_pause(1.0)] if digits else []  # the menu's prompt begins before the keys
     for digit in digits:
         steps += [_play(DIGIT_FILES[digit]), _pause(0.5)]
     if speech:

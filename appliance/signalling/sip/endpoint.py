@@ -17,10 +17,13 @@ can run after the library is gone (the pjsua2 garbage-collection pitfalls).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import queue
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -66,6 +69,22 @@ def _log_writer(pj: Any) -> Any:
                       str(entry.msg).strip())
 
     return Writer()
+
+
+@contextlib.contextmanager
+def _stdout_silenced() -> Iterator[None]:
+    """File descriptor 1 to /dev/null for a moment: ``libCreate`` prints pjlib's start-up
+    lines to stdout at its default level before ``libInit`` can set the log writer (the
+    daemons log to stderr or the journal, never stdout)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def error_text(exc: BaseException) -> str:
@@ -137,7 +156,8 @@ class SipEndpoint:
         pj = load_pjsua2()
         endpoint = pj.Endpoint()
         try:
-            endpoint.libCreate()
+            with _stdout_silenced():  # pjlib's start-up lines, before any log config applies
+                endpoint.libCreate()
             config = pj.EpConfig()
             config.uaConfig.threadCnt = 0
             config.uaConfig.mainThreadOnly = False
