@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import json
 import logging
 import os
@@ -383,6 +384,9 @@ def daemon_main(name: DaemonName, components_for: Any, argv: Sequence[str] | Non
     )
     args = parser.parse_args(argv)
     path = config_path_from(args.config)
+    # a fatal signal in native code (pjsua2, libpri) prints every thread's Python stack
+    # to stderr (the journal) before the process dies: a crash names its place
+    faulthandler.enable()
     setup_logging(f"appliance-{name}")
     try:
         config = load_config(path)

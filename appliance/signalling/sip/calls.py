@@ -322,7 +322,8 @@ class SipLegs:
     def call_state(self, key: int, state: str, status: int) -> None:
         leg = self.legs.get(key)
         if state == "DISCONNECTED":
-            self.endpoint.submit(lambda ep: self.endpoint.owned.pop(("call", key), None))
+            self.endpoint.submit(lambda ep: self.endpoint.retire(
+                self.endpoint.owned.pop(("call", key), None)))
             if leg is None:
                 return
             self._forget(leg)

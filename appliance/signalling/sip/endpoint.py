@@ -23,6 +23,7 @@ import os
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -36,6 +37,16 @@ T = TypeVar("T")
 
 #: How long one ``libHandleEvents`` poll may wait for SIP or timer events, in ms.
 POLL_MS = 10
+
+#: How long a finished call's wrappers are kept before they are destroyed, in s. pjmedia's
+#: conference bridge removes ports asynchronously since pjproject 2.14 (pjproject #3928):
+#: an ``AudioMediaPort`` destroyed at once can still be read by the clock thread (a
+#: use-after-free, pjproject #4200, #4526). Many clock ticks later it is gone from the bridge.
+RETIRE_S = 1.0
+
+#: At stop with calls up (or just ended), how long the BYEs just sent get their answers
+#: and the bridge its removals before the library goes, in s.
+LINGER_S = 0.2
 
 #: The codecs offered and accepted (pjsua2 priority, 0 disables): G.711 only.
 CODEC_PRIORITY = {"PCMA": 200, "PCMU": 190}
@@ -117,6 +128,7 @@ class SipEndpoint:
         self._closing = threading.Lock()
         self._closed = False
         self._log_writer: Any = None
+        self._retired: list[tuple[float, object]] = []  # (when it may go, wrapper)
 
     def start(self) -> str:
         """Start the owner thread; return the SIP transport's ``host:port``.
@@ -143,6 +155,17 @@ class SipEndpoint:
                 return future
             self._work.put((work, future))
         return future
+
+    def retire(self, wrapper: object) -> None:
+        """Keep a finished call's ``wrapper`` (owner thread only) for :data:`RETIRE_S`
+        before it is destroyed, on this thread (see RETIRE_S)."""
+        if wrapper is not None:
+            self._retired.append((time.monotonic() + RETIRE_S, wrapper))
+
+    def _reap(self) -> None:
+        now = time.monotonic()
+        if self._retired and self._retired[0][0] <= now:
+            self._retired = [(when, w) for when, w in self._retired if when > now]
 
     def stop(self, timeout: float = 5.0) -> None:
         """Drop every owned wrapper, destroy the library and join the owner thread."""
@@ -197,11 +220,17 @@ class SipEndpoint:
             while not self._stopping.is_set():
                 endpoint.libHandleEvents(POLL_MS)
                 self._drain(endpoint)
+                self._reap()
         finally:
             with self._closing:
                 self._closed = True
             self._drain(endpoint)  # the last work: the BYEs of the legs hung up at stop
+            if self._retired or any(isinstance(k, tuple) and k[0] == "call" for k in self.owned):
+                linger = time.monotonic() + LINGER_S  # the BYEs' answers, the bridge's removals
+                while time.monotonic() < linger:
+                    endpoint.libHandleEvents(POLL_MS)
             self.owned.clear()
+            self._retired.clear()
             # NO_NETWORK: the BYEs are sent; do not sit in pjsua_destroy's one-second wait for
             # transactions and unregistrations the back-end never has (no registration)
             endpoint.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -149,3 +150,33 @@ def test_an_error_carries_no_pjsua2_wrapper_to_the_caller_thread() -> None:
                           timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("clean")
+
+
+def test_a_finished_calls_wrappers_outlive_the_bridges_async_removal(
+        endpoint: SipEndpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pjmedia's bridge removes ports asynchronously: a retired wrapper is kept RETIRE_S,
+    then destroyed on the owner thread (never at once, never on another thread)."""
+    import weakref
+
+    import appliance.signalling.sip.endpoint as module
+    monkeypatch.setattr(module, "RETIRE_S", 0.3)
+
+    class Wrapper:
+        destroyed_on = ""
+
+        def __del__(self) -> None:
+            Wrapper.destroyed_on = threading.current_thread().name
+
+    def retire(ep: Any) -> Any:
+        wrapper = Wrapper()
+        endpoint.retire(wrapper)
+        return weakref.ref(wrapper)
+
+    endpoint.start()
+    ref = endpoint.submit(retire).result(5)
+    assert ref() is not None  # kept while the bridge may still read it
+    deadline = time.monotonic() + 5
+    while ref() is not None:
+        assert time.monotonic() < deadline, "the retired wrapper was never destroyed"
+        time.sleep(0.05)
+    assert Wrapper.destroyed_on == "pjsua2"
