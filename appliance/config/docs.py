@@ -43,14 +43,21 @@ This document is generated from the schema by `python -m appliance.config.docs`.
 """
 
 
-def _section_type(tp: Any) -> type | None:
+def _section_type(tp: Any) -> tuple[type, str] | None:
+    """The dataclass a field holds and how: a ``table``, an ``array`` of tables, or
+    ``named`` tables (``dict[str, X]``: ``[sip.trunks.NAME]``)."""
     if dataclasses.is_dataclass(tp):
-        return typing.cast(type, tp)
-    if get_origin(tp) is list:
-        (item,) = get_args(tp)
+        return typing.cast(type, tp), "table"
+    origin = get_origin(tp)
+    if origin in (list, dict):
+        item = get_args(tp)[-1]
         if dataclasses.is_dataclass(item):
-            return typing.cast(type, item)
+            return typing.cast(type, item), "array" if origin is list else "named"
     return None
+
+
+def _heading(name: str, kind: str) -> str:
+    return {"array": f"[[{name}]]", "named": f"[{name}.NAME]"}.get(kind, f"[{name}]")
 
 
 def _default(field: dataclasses.Field[Any]) -> str:
@@ -74,21 +81,22 @@ def _limits(field: dataclasses.Field[Any]) -> str:
     if meta.get("max_length") is not None:
         parts.append(f"at most {meta['max_length']} characters")
     if meta.get("pattern"):
-        parts.append(f"form `{meta['pattern']}`")
+        pattern = str(meta["pattern"]).replace("|", "\\|")  # not a table cell's end
+        parts.append(f"form `{pattern}`")
     return ", ".join(parts)
 
 
 def render(cls: type = ApplianceConfig) -> str:
     out = [HEADER]
-    todo: list[tuple[str, type, bool]] = []
+    todo: list[tuple[str, type, str]] = []
     hints = get_type_hints(cls)
     for field in dataclasses.fields(cls):
-        section = _section_type(hints[field.name])
-        if section is not None:
-            todo.append((field.name, section, get_origin(hints[field.name]) is list))
+        found = _section_type(hints[field.name])
+        if found is not None:
+            todo.append((field.name, *found))
     while todo:
-        name, section, is_array = todo.pop(0)
-        out.append(f"\n## `[{'[' if is_array else ''}{name}{']' if is_array else ''}]`\n")
+        name, section, kind = todo.pop(0)
+        out.append(f"\n## `{_heading(name, kind)}`\n")
         if section.__doc__ and not section.__doc__.startswith(section.__name__ + "("):
             out.append(section.__doc__.strip() + "\n")
         out.append("| key | type | default | limits | meaning |\n|---|---|---|---|---|")
@@ -97,7 +105,7 @@ def render(cls: type = ApplianceConfig) -> str:
         for key, type_name, doc in section_doc(section):
             nested = _section_type(section_hints[key])
             if nested is not None:
-                todo.append((f"{name}.{key}", nested, get_origin(section_hints[key]) is list))
+                todo.append((f"{name}.{key}", *nested))
             field = fields[key]
             out.append(f"| `{key}` | {type_name} | {_default(field)} | {_limits(field)} | {doc} |")
     return "\n".join(out) + "\n"
