@@ -35,36 +35,30 @@ from hil.sip.sipp import call_scenario
 
 EXTENSION = "2001"
 
-REGISTER = """<?xml version="1.0" encoding="ISO-8859-1"?>
+def _register(cseq: int, credentials: str) -> str:
+    return f"""  <send retrans="500"><![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]
+From: <sip:{EXTENSION}@appliance.local>;tag=[call_number]
+To: <sip:{EXTENSION}@appliance.local>
+Call-ID: [call_id]
+CSeq: {cseq} REGISTER
+Contact: <sip:{EXTENSION}@[local_ip]:[local_port]>
+{credentials}Expires: 300
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>"""
+
+
+def register_scenario(password: str) -> str:
+    """A phone's digest registration: REGISTER, 401, REGISTER with credentials, 200."""
+    credentials = f"[authentication username={EXTENSION} password={password}]\n"
+    return f"""<?xml version="1.0" encoding="ISO-8859-1"?>
 <scenario name="register">
-  <send retrans="500"><![CDATA[
-REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]
-From: <sip:{ext}@appliance.local>;tag=[call_number]
-To: <sip:{ext}@appliance.local>
-Call-ID: [call_id]
-CSeq: 1 REGISTER
-Contact: <sip:{ext}@[local_ip]:[local_port]>
-Expires: 300
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
+{_register(1, "")}
   <recv response="401" auth="true"/>
-  <send retrans="500"><![CDATA[
-REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]
-From: <sip:{ext}@appliance.local>;tag=[call_number]
-To: <sip:{ext}@appliance.local>
-Call-ID: [call_id]
-CSeq: 2 REGISTER
-Contact: <sip:{ext}@[local_ip]:[local_port]>
-[authentication username={ext} password={password}]
-Expires: 300
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
+{_register(2, credentials)}
   <recv response="200"/>
 </scenario>
 """
@@ -129,9 +123,7 @@ def main() -> None:
                   f"{'done/s':>7} {'telephonyd %core':>16} {'edge %core':>10}")
             for kind, scenario, port, extra in (
                     ("call set-ups", calls, carrier_port, ["-s", "4008001000"]),
-                    ("registrations", REGISTER.format(ext=EXTENSION,
-                                                      password=sip_password(2001)),
-                     free_port(), [])):
+                    ("registrations", register_scenario(sip_password(2001)), free_port(), [])):
                 for rate in rates:
                     folder = root / f"{kind.split()[0]}-{rate:g}"
                     folder.mkdir()
