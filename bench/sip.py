@@ -9,7 +9,8 @@ SIPp on loopback, and extension 2001. Then, for each rate:
   answered by the IVR (menu prompt), held ``--hold`` s and hung up by the carrier. At most
   3 are up at once (the pjsua2-python wheel's ``PJSUA_MAX_CALLS`` is 4). Printed:
   calls attempted, answered, failed, the set-ups per second achieved, and telephonyd's
-  and Kamailio's CPU (% of one core, /proc) over the run;
+  and Kamailio's CPU (% of one core, /proc) over the run, and the calls the trunk still
+  has up 2 s after the last one ended (0, or calls leaked);
 - **registrations**: SIPp registers 2001 with digest authentication (a 401, then the
   REGISTER with credentials) at the rate; printed as for calls. ``[sip] flood_requests``
   is raised for the run, or pike would ban SIPp's address as a flood.
@@ -120,7 +121,8 @@ def main() -> None:
             print(f"appliance-telephonyd + Kamailio, SIPp on loopback; {args.seconds:g} s a rate, "
                   f"calls held {args.hold:g} s, at most 3 up (PJSUA_MAX_CALLS = 4)")
             print(f"{'test':<14} {'rate/s':>6} {'tried':>6} {'ok':>6} {'failed':>6} "
-                  f"{'done/s':>7} {'telephonyd %core':>16} {'edge %core':>10}")
+                  f"{'done/s':>7} {'telephonyd %core':>16} {'edge %core':>10} "
+                  f"{'left up':>7}")
             for kind, scenario, port, extra in (
                     ("call set-ups", calls, carrier_port, ["-s", "4008001000"]),
                     ("registrations", register_scenario(sip_password(2001)), free_port(), [])):
@@ -132,11 +134,13 @@ def main() -> None:
                     ok, failed, elapsed = run_sipp(folder, scenario, rate, args.seconds, 3,
                                                    port, edge, extra)
                     after = cpu(tel), cpu(kam)
+                    time.sleep(2.0)  # the last calls' releases settle
+                    left = rig.daemon("sip.trunks")["trunks"][0]["calls"]  # must be 0
                     print(f"{kind:<14} {rate:>6g} {ok + failed:>6} {ok:>6} {failed:>6} "
                           f"{ok / elapsed:>7.1f} "
                           f"{100 * (after[0] - before[0]) / elapsed:>16.1f} "
-                          f"{100 * (after[1] - before[1]) / elapsed:>10.1f}", flush=True)
-                    time.sleep(2.0)  # the last calls' releases settle
+                          f"{100 * (after[1] - before[1]) / elapsed:>10.1f} {left:>7}",
+                          flush=True)
         finally:
             rig.stop()
 

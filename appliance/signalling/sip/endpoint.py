@@ -42,6 +42,9 @@ POLL_MS = 10
 #: conference bridge removes ports asynchronously since pjproject 2.14 (pjproject #3928):
 #: an ``AudioMediaPort`` destroyed at once can still be read by the clock thread (a
 #: use-after-free, pjproject #4200, #4526). Many clock ticks later it is gone from the bridge.
+#: And a ``Call`` wrapper is destroyed only while no call holds its call id: pjsua gives a
+#: freed id to the next call, and ``Call::~Call`` unbinds and hangs up whatever call holds
+#: its id (seen: at 20 set-ups a second, calls whose events never came).
 RETIRE_S = 1.0
 
 #: At stop with calls up (or just ended), how long the BYEs just sent get their answers
@@ -96,6 +99,13 @@ def _stdout_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _id_taken(wrapper: object) -> bool:
+    """Whether a retired ``Call`` wrapper's call id now belongs to another call up (it must
+    not be destroyed then: see RETIRE_S); False for anything that is not a call."""
+    active = getattr(wrapper, "isActive", None)
+    return bool(active()) if callable(active) else False
 
 
 def error_text(exc: BaseException) -> str:
@@ -157,15 +167,16 @@ class SipEndpoint:
         return future
 
     def retire(self, wrapper: object) -> None:
-        """Keep a finished call's ``wrapper`` (owner thread only) for :data:`RETIRE_S`
-        before it is destroyed, on this thread (see RETIRE_S)."""
+        """Keep a finished call's ``wrapper`` (owner thread only) for :data:`RETIRE_S`, and
+        while its call id is another call's, before it is destroyed on this thread."""
         if wrapper is not None:
             self._retired.append((time.monotonic() + RETIRE_S, wrapper))
 
     def _reap(self) -> None:
         now = time.monotonic()
         if self._retired and self._retired[0][0] <= now:
-            self._retired = [(when, w) for when, w in self._retired if when > now]
+            self._retired = [(when, w) for when, w in self._retired
+                             if when > now or _id_taken(w)]
 
     def stop(self, timeout: float = 5.0) -> None:
         """Drop every owned wrapper, destroy the library and join the owner thread."""

@@ -180,3 +180,34 @@ def test_a_finished_calls_wrappers_outlive_the_bridges_async_removal(
         assert time.monotonic() < deadline, "the retired wrapper was never destroyed"
         time.sleep(0.05)
     assert Wrapper.destroyed_on == "pjsua2"
+
+
+def test_a_retired_call_wrapper_waits_while_its_call_id_is_another_calls(
+        endpoint: SipEndpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pjsua gives a freed call id to the next call and ``Call::~Call`` hangs up whatever
+    call holds its id: a retired wrapper whose id is in use again is kept until it is free."""
+    import weakref
+
+    import appliance.signalling.sip.endpoint as module
+    monkeypatch.setattr(module, "RETIRE_S", 0.1)
+    slot_taken = threading.Event()
+    slot_taken.set()
+
+    class OldCall:
+        def isActive(self) -> bool:  # pjsua2 Call.isActive
+            return slot_taken.is_set()
+
+    def retire(ep: Any) -> Any:
+        wrapper = OldCall()
+        endpoint.retire(wrapper)
+        return weakref.ref(wrapper)
+
+    endpoint.start()
+    ref = endpoint.submit(retire).result(5)
+    time.sleep(0.5)  # well past RETIRE_S
+    assert ref() is not None  # the new call on that id would be hung up
+    slot_taken.clear()  # that call ended too: the id is free
+    deadline = time.monotonic() + 5
+    while ref() is not None:
+        assert time.monotonic() < deadline, "the wrapper was never destroyed"
+        time.sleep(0.05)
