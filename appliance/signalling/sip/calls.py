@@ -165,11 +165,14 @@ class SipLegs:
         self.legs: dict[int, SipLeg] = {}
         self._keys = itertools.count(1)
         self.edge = f"{section.listen_host}:{section.listen_port}"  # what Kamailio sends from
+        self.ports: Any = None  # the PortPool, made on the owner thread (create_account)
         self.backend_uri = f"sip:appliance@127.0.0.1:{section.backend_port}"
 
     # -- start and stop (owner thread work, awaited by the component) ----------------
     def create_account(self, ep: Any) -> None:
-        from appliance.signalling.sip.pjcall import backend_account
+        from appliance.signalling.sip.pjcall import PortPool, backend_account
+        self.ports = PortPool()  # the legs' media ports, reused, never destroyed (pjcall)
+        self.endpoint.before_destroy.append(self.ports.abandon)
         self.endpoint.owned["account"] = backend_account(
             self.backend_uri, self.section.listen_host, self._incoming)
 
@@ -244,7 +247,7 @@ class SipLegs:
         def dial(ep: Any) -> None:
             from appliance.signalling.sip.pjcall import LegCall
             account = self.endpoint.owned["account"]
-            call = LegCall(account, _Events(self, leg.key), leg.frames, leg.name)
+            call = LegCall(account, _Events(self, leg.key), leg.frames, leg.name, self.ports)
             self.endpoint.owned[("call", leg.key)] = call
             try:
                 call.makeCall(uri, _param(headers=headers))
@@ -322,8 +325,7 @@ class SipLegs:
     def call_state(self, key: int, state: str, status: int) -> None:
         leg = self.legs.get(key)
         if state == "DISCONNECTED":
-            self.endpoint.submit(lambda ep: self.endpoint.retire(
-                self.endpoint.owned.pop(("call", key), None)))
+            self.endpoint.submit(lambda ep: self._call_over(key))
             if leg is None:
                 return
             self._forget(leg)
@@ -335,6 +337,14 @@ class SipLegs:
         elif state == "CONFIRMED" and leg is not None and leg.outbound and not leg.answered:
             leg.answered = True
             leg._emit_answered()
+
+    def _call_over(self, key: int) -> None:
+        """Owner thread: a DISCONNECTED call's port goes back to the pool, its wrapper is
+        retired (destroyed once no call holds its call id: SipEndpoint.retire)."""
+        call: Any = self.endpoint.owned.pop(("call", key), None)
+        if call is not None:
+            call.release_port()
+            self.endpoint.retire(call)
 
     def rfc4733_digit(self, key: int, digit: str) -> None:
         leg = self.legs.get(key)
@@ -365,7 +375,7 @@ class SipLegs:
         key = next(self._keys)  # itertools.count: atomic under the GIL
         frames = FrameQueues()
         call = LegCall(self.endpoint.owned["account"], _Events(self, key), frames,
-                       f"sip-in/{key}", call_id)
+                       f"sip-in/{key}", self.ports, call_id)
         self.endpoint.owned[("call", key)] = call
         info = call.getInfo()
         self.post(self._arrived, key, frames, str(info.remoteUri), message, source)

@@ -38,13 +38,11 @@ T = TypeVar("T")
 #: How long one ``libHandleEvents`` poll may wait for SIP or timer events, in ms.
 POLL_MS = 10
 
-#: How long a finished call's wrappers are kept before they are destroyed, in s. pjmedia's
-#: conference bridge removes ports asynchronously since pjproject 2.14 (pjproject #3928):
-#: an ``AudioMediaPort`` destroyed at once can still be read by the clock thread (a
-#: use-after-free, pjproject #4200, #4526). Many clock ticks later it is gone from the bridge.
-#: And a ``Call`` wrapper is destroyed only while no call holds its call id: pjsua gives a
-#: freed id to the next call, and ``Call::~Call`` unbinds and hangs up whatever call holds
-#: its id (seen: at 20 set-ups a second, calls whose events never came).
+#: How long a finished call's ``Call`` wrapper is kept before it is destroyed, in s; and it
+#: is destroyed only while no call holds its call id: pjsua gives a freed id to the next
+#: call, and ``Call::~Call`` unbinds and hangs up whatever call holds its id (seen: at 20
+#: set-ups a second, calls whose events never came). Media ports are never destroyed at
+#: all while pjsua runs (pjcall.PortPool).
 RETIRE_S = 1.0
 
 #: At stop with calls up (or just ended), how long the BYEs just sent get their answers
@@ -139,6 +137,9 @@ class SipEndpoint:
         self._closed = False
         self._log_writer: Any = None
         self._retired: list[tuple[float, object]] = []  # (when it may go, wrapper)
+        #: Owner-thread hooks run before ``libDestroy``; what they return is kept alive
+        #: until the library is gone (wrappers that must never be destroyed: PortPool).
+        self.before_destroy: list[Callable[[], list[Any]]] = []
 
     def start(self) -> str:
         """Start the owner thread; return the SIP transport's ``host:port``.
@@ -240,12 +241,13 @@ class SipEndpoint:
                 linger = time.monotonic() + LINGER_S  # the BYEs' answers, the bridge's removals
                 while time.monotonic() < linger:
                     endpoint.libHandleEvents(POLL_MS)
+            kept = [wrapper for hook in self.before_destroy for wrapper in hook()]
             self.owned.clear()
             self._retired.clear()
             # NO_NETWORK: the BYEs are sent; do not sit in pjsua_destroy's one-second wait for
             # transactions and unregistrations the back-end never has (no registration)
             endpoint.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK)
-            del endpoint
+            del endpoint, kept
 
     def _fail_start(self, endpoint: Any, exc: BaseException) -> None:
         where = f"{self.settings.bind_host}:{self.settings.port}"

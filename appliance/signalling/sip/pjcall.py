@@ -50,36 +50,81 @@ class CallEvents(Protocol):
 
 
 class AudioPort(pj.AudioMediaPort):  # type: ignore[misc]
-    """A leg's port on the conference bridge: 16-bit linear, 8 kHz, 20 ms frames."""
+    """A leg's port on the conference bridge: 16-bit linear, 8 kHz, 20 ms frames; between
+    calls (``frames`` None) it sends silence and drops what it gets."""
 
-    def __init__(self, frames: FrameQueues, name: str) -> None:
+    def __init__(self, name: str) -> None:
         super().__init__()
-        self.frames = frames
+        self.frames: FrameQueues | None = None
         self._out = pj.ByteVector(SILENCE)
         audio = pj.MediaFormatAudio()
         audio.init(pj.PJMEDIA_FORMAT_PCM, 8000, 1, 20000, 16)
         self.createPort(name, audio)
 
     def onFrameRequested(self, frame: Any) -> None:
-        fill_vector(self._out, self.frames.to_send())
+        frames = self.frames
+        fill_vector(self._out, frames.to_send() if frames is not None else SILENCE)
         frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
         frame.buf = self._out
         frame.size = FRAME_BYTES
 
     def onFrameReceived(self, frame: Any) -> None:
-        if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:
-            self.frames.received(vector_bytes(frame.buf))
+        frames = self.frames
+        if frames is not None and frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:
+            frames.received(vector_bytes(frame.buf))
+
+
+class PortPool:
+    """The legs' ``AudioPort`` objects, reused from call to call and never destroyed while
+    pjsua runs (owner thread only).
+
+    Destroying an ``AudioMediaPort`` frees its pjmedia port at once, but pjmedia's
+    conference bridge removes ports asynchronously since pjproject 2.14 (pjproject #3928),
+    and its clock thread then reads the freed port: telephonyd died of SIGSEGV in the
+    destructor, at 40 call set-ups a second (bench/sip.py) and once in CI after a carrier's
+    BYE (pjproject #4200, #4526 describe the bug). A finished call's port is disconnected
+    with its stream by pjsua and goes back here; at most as many exist as calls were up
+    at once. :meth:`abandon` is for the end: the ports are never destroyed, not even after
+    ``libDestroy`` (which aborts the process).
+    """
+
+    def __init__(self) -> None:
+        self._free: list[AudioPort] = []
+        self._all: list[AudioPort] = []
+
+    def take(self, frames: FrameQueues) -> AudioPort:
+        if self._free:
+            port = self._free.pop()
+        else:
+            port = AudioPort(f"leg-port-{len(self._all) + 1}")
+            self._all.append(port)
+        port.frames = frames
+        return port
+
+    def give(self, port: AudioPort) -> None:
+        port.frames = None
+        self._free.append(port)
+
+    def abandon(self) -> list[AudioPort]:
+        """Before ``libDestroy``: every port's C++ object is left to the process's end
+        (SWIG ``thisown``); the caller keeps the returned wrappers until the library is gone,
+        so the bridge never calls into a freed Python object."""
+        for port in self._all:
+            port.thisown = False
+        ports, self._all, self._free = self._all, [], []
+        return ports
 
 
 class LegCall(pj.Call):  # type: ignore[misc]
     """One SIP dialog of a leg."""
 
     def __init__(self, account: Any, events: CallEvents, frames: FrameQueues, name: str,
-                 call_id: int = pj.PJSUA_INVALID_ID) -> None:
+                 ports: PortPool, call_id: int = pj.PJSUA_INVALID_ID) -> None:
         super().__init__(account, call_id)
         self.events = events
         self.frames = frames
         self.name = name
+        self.ports = ports
         self.port: AudioPort | None = None
         self.held = False  # the phone holds the call (its re-INVITE: sendonly or inactive)
 
@@ -103,13 +148,19 @@ class LegCall(pj.Call):  # type: ignore[misc]
                 continue
             audio = self.getAudioMedia(media.index)
             if self.port is None:
-                self.port = AudioPort(self.frames, self.name)
+                self.port = self.ports.take(self.frames)
             audio.startTransmit(self.port)
             self.port.startTransmit(audio)
             self.frames.flowing = True
 
     def onDtmfDigit(self, prm: Any) -> None:
         self.events.digit(str(prm.digit))  # RFC 4733 telephone-event (or SIP INFO)
+
+    def release_port(self) -> None:
+        """The call is over (its stream left the bridge): its port goes back to the pool."""
+        if self.port is not None:
+            self.ports.give(self.port)
+            self.port = None
 
 
 class BackendAccount(pj.Account):  # type: ignore[misc]
