@@ -45,6 +45,8 @@ CAUSE_CALL_REJECTED = 21
 CAUSE_NORMAL_UNSPECIFIED = 31
 CAUSE_NO_CIRCUIT_AVAILABLE = 34
 CAUSE_TEMPORARY_FAILURE = 41
+# outgoing calls barred: Q.931 (1988) Table 4-13; toll-fraud guards (calls/tollguard.py)
+CAUSE_OUTGOING_CALLS_BARRED = 52
 # what a user is told for them (the Q.850 Table 1 names)
 CAUSE_TEXT = {
     CAUSE_UNALLOCATED_NUMBER: "unallocated number", CAUSE_NORMAL_CLEARING: "normal clearing",
@@ -52,6 +54,7 @@ CAUSE_TEXT = {
     CAUSE_CALL_REJECTED: "call rejected", CAUSE_NORMAL_UNSPECIFIED: "normal, unspecified",
     CAUSE_NO_CIRCUIT_AVAILABLE: "no circuit available",
     CAUSE_TEMPORARY_FAILURE: "temporary failure",
+    CAUSE_OUTGOING_CALLS_BARRED: "outgoing calls barred",
 }
 
 

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from appliance.calls.channel import Channel
+from appliance.calls.channel import CAUSE_OUTGOING_CALLS_BARRED, Channel
+from appliance.config.sections.calls import CallsSection
 from appliance.runtime.clock import Clock, TimerHandle
 
 log = logging.getLogger("appliance.calls")
 
-CAUSE_OUTGOING_CALLS_BARRED = 52
 WINDOW_S = 3600.0  # outbound minutes are counted over the last hour
 SWEEP_S = 30.0  # how often the minutes are measured while outside calls are up
 
@@ -50,9 +50,6 @@ class NumberClass(IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower()
-
-
-CLASS_NAMES = tuple(c.label for c in NumberClass)
 
 
 class OutboundBarred(ValueError):
@@ -74,13 +71,15 @@ class ClassOfService:
     canonical: Callable[[str], str | None] = field(default=lambda device: device)
 
     @classmethod
-    def from_config(cls, calls: Any, canonical: Callable[[str], str | None]) -> ClassOfService:
-        """From ``[calls]`` (validated: the class names are known)."""
-        named = {c.label: c for c in NumberClass}
+    def from_config(cls, calls: CallsSection,
+                    canonical: Callable[[str], str | None]) -> ClassOfService:
+        """From ``[calls]`` (validated: its class names are :data:`CLASSES`, these labels)."""
+        def level(name: str) -> NumberClass:
+            return NumberClass[name.upper()]
         return cls(tuple(calls.international_prefixes), tuple(calls.premium_prefixes),
-                   named[calls.default_class],
-                   {key: named[value] for key, value in calls.classes.items()},
-                   {key: named[value] for key, value in calls.trunk_classes.items()},
+                   level(calls.default_class),
+                   {key: level(value) for key, value in calls.classes.items()},
+                   {key: level(value) for key, value in calls.trunk_classes.items()},
                    canonical)
 
     def classify(self, number: str) -> NumberClass:

@@ -206,17 +206,13 @@ class SipLegs:
              listener: ChannelListener) -> Channel:
         """INVITE ``number`` on ``trunk`` through Kamailio; refused at once when the trunk
         is not ours, its ``max_calls`` are all up, or the back-end has no call left."""
-        settings = self.section.trunks.get(trunk)
-        if settings is None:
+        if trunk not in self.section.trunks:
             raise TrunkUnavailable(f"no SIP trunk {trunk!r}")
         if not number.isdigit():
             raise TrunkUnavailable(f"{number!r} is not a number to dial on a SIP trunk")
-        busy = self.busy(trunk)
-        if busy >= settings.max_calls:
-            raise TrunkUnavailable(f"all {settings.max_calls} calls of SIP trunk {trunk} up")
-        if len(self.legs) >= self.section.max_calls:
-            raise TrunkUnavailable(f"the SIP back-end has all [sip] max_calls = "
-                                   f"{self.section.max_calls} calls up")
+        full = self._full(trunk)
+        if full:
+            raise TrunkUnavailable(full)
         leg = self._new_leg(next(self._keys), trunk, FrameQueues(), outbound=True,
                             caller=caller_id, dnis=number, trunk=trunk)
         self._invite(leg, listener, number, {TRUNK_HEADER: trunk})
@@ -225,6 +221,15 @@ class SipLegs:
     def busy(self, trunk: str) -> int:
         """The calls up on ``trunk`` now, both ways."""
         return sum(1 for leg in self.legs.values() if leg.trunk == trunk)
+
+    def _full(self, trunk: str) -> str:
+        """Why configured ``trunk`` can take no call now, either way ('' if it can)."""
+        ceiling = self.section.trunks[trunk].max_calls
+        if self.busy(trunk) >= ceiling:
+            return f"all {ceiling} calls of SIP trunk {trunk} up"
+        if len(self.legs) >= self.section.max_calls:
+            return f"the SIP back-end has all [sip] max_calls = {self.section.max_calls} calls up"
+        return ""
 
     def circuits(self) -> dict[str, dict[str, bool]]:
         """A SIP trunk's circuits are its ``max_calls`` call slots."""
@@ -399,14 +404,14 @@ class SipLegs:
                     dnis: str) -> None:
         """A carrier's call: an inbound leg of ``trunk`` for the core (the IVR's routes by
         DID and trunk); refused with 503 (Q.850 34) when the trunk's calls are all up."""
-        settings = self.section.trunks.get(trunk)
-        if settings is None:  # Kamailio only names configured trunks
+        if trunk not in self.section.trunks:  # Kamailio only names configured trunks
             log.warning("SIP call marked as from unknown trunk %r refused", trunk)
             self._owner_call(key, lambda call: call.answer(_param(403)))
             return
-        if self.busy(trunk) >= settings.max_calls or len(self.legs) >= self.section.max_calls:
-            log.warning("SIP trunk %s: call from %r to %r refused, all calls up", trunk,
-                        caller, dnis, extra={"trunk": trunk})
+        full = self._full(trunk)
+        if full:
+            log.warning("SIP trunk %s: call from %r to %r refused: %s", trunk, caller, dnis,
+                        full, extra={"trunk": trunk})
             self._owner_call(key, lambda call: call.answer(_param(
                 status_for_cause(CAUSE_NO_CIRCUIT_AVAILABLE))))
             return

@@ -13,11 +13,11 @@ from appliance.calls.channel import (
     CAUSE_NO_CIRCUIT_AVAILABLE,
     CAUSE_NORMAL_CLEARING,
     CAUSE_NORMAL_UNSPECIFIED,
+    CAUSE_OUTGOING_CALLS_BARRED,
     CAUSE_TEMPORARY_FAILURE,
     CAUSE_UNALLOCATED_NUMBER,
     CAUSE_USER_BUSY,
 )
-from appliance.calls.tollguard import CAUSE_OUTGOING_CALLS_BARRED
 
 # RFC 3398 §8.2.6.1 (SIP final response -> ISUP cause), the codes a phone or carrier sends
 _FROM_SIP = {

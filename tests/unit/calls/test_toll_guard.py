@@ -16,6 +16,7 @@ from appliance.calls.tollguard import (
     OutboundMeter,
 )
 from appliance.config.load import load_config_text
+from appliance.config.sections.calls import CLASSES
 from appliance.runtime.clock import VirtualClock
 
 POLICY = ClassOfService(
@@ -33,6 +34,10 @@ POLICY = ClassOfService(
 ])
 def test_numbers_fall_in_classes(number: str, kind: NumberClass) -> None:
     assert POLICY.classify(number) is kind
+
+
+def test_the_configurations_class_names_are_the_guards() -> None:
+    assert tuple(c.label for c in NumberClass) == CLASSES
 
 
 def test_each_phone_calls_up_to_its_class_by_extension_or_by_name() -> None:

@@ -6,6 +6,8 @@ import logging
 import socket
 import threading
 import time
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -152,12 +154,28 @@ def test_an_error_carries_no_pjsua2_wrapper_to_the_caller_thread() -> None:
     assert done.stdout.strip().endswith("clean")
 
 
-def test_a_finished_calls_wrappers_outlive_the_bridges_async_removal(
-        endpoint: SipEndpoint, monkeypatch: pytest.MonkeyPatch) -> None:
-    """pjmedia's bridge removes ports asynchronously: a retired wrapper is kept RETIRE_S,
-    then destroyed on the owner thread (never at once, never on another thread)."""
-    import weakref
+def retired(endpoint: SipEndpoint, make: Callable[[], object]) -> weakref.ref[object]:
+    """Retire a new ``make()`` on the owner thread; a weak reference to watch it go."""
+    def retire(ep: Any) -> weakref.ref[object]:
+        wrapper = make()
+        endpoint.retire(wrapper)
+        return weakref.ref(wrapper)
 
+    endpoint.start()
+    return endpoint.submit(retire).result(5)
+
+
+def wait_destroyed(ref: weakref.ref[object]) -> None:
+    deadline = time.monotonic() + 5
+    while ref() is not None:
+        assert time.monotonic() < deadline, "the retired wrapper was never destroyed"
+        time.sleep(0.05)
+
+
+def test_a_finished_calls_wrapper_is_kept_a_while_then_destroyed_on_the_owner_thread(
+        endpoint: SipEndpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retired wrapper is kept RETIRE_S, then destroyed on the owner thread (never at
+    once, never on another thread: a wrapper destroyed elsewhere aborts in pjlib)."""
     import appliance.signalling.sip.endpoint as module
     monkeypatch.setattr(module, "RETIRE_S", 0.3)
 
@@ -167,18 +185,9 @@ def test_a_finished_calls_wrappers_outlive_the_bridges_async_removal(
         def __del__(self) -> None:
             Wrapper.destroyed_on = threading.current_thread().name
 
-    def retire(ep: Any) -> Any:
-        wrapper = Wrapper()
-        endpoint.retire(wrapper)
-        return weakref.ref(wrapper)
-
-    endpoint.start()
-    ref = endpoint.submit(retire).result(5)
-    assert ref() is not None  # kept while the bridge may still read it
-    deadline = time.monotonic() + 5
-    while ref() is not None:
-        assert time.monotonic() < deadline, "the retired wrapper was never destroyed"
-        time.sleep(0.05)
+    ref = retired(endpoint, Wrapper)
+    assert ref() is not None
+    wait_destroyed(ref)
     assert Wrapper.destroyed_on == "pjsua2"
 
 
@@ -186,8 +195,6 @@ def test_a_retired_call_wrapper_waits_while_its_call_id_is_another_calls(
         endpoint: SipEndpoint, monkeypatch: pytest.MonkeyPatch) -> None:
     """pjsua gives a freed call id to the next call and ``Call::~Call`` hangs up whatever
     call holds its id: a retired wrapper whose id is in use again is kept until it is free."""
-    import weakref
-
     import appliance.signalling.sip.endpoint as module
     monkeypatch.setattr(module, "RETIRE_S", 0.1)
     slot_taken = threading.Event()
@@ -197,20 +204,11 @@ def test_a_retired_call_wrapper_waits_while_its_call_id_is_another_calls(
         def isActive(self) -> bool:  # pjsua2 Call.isActive
             return slot_taken.is_set()
 
-    def retire(ep: Any) -> Any:
-        wrapper = OldCall()
-        endpoint.retire(wrapper)
-        return weakref.ref(wrapper)
-
-    endpoint.start()
-    ref = endpoint.submit(retire).result(5)
+    ref = retired(endpoint, OldCall)
     time.sleep(0.5)  # well past RETIRE_S
     assert ref() is not None  # the new call on that id would be hung up
     slot_taken.clear()  # that call ended too: the id is free
-    deadline = time.monotonic() + 5
-    while ref() is not None:
-        assert time.monotonic() < deadline, "the wrapper was never destroyed"
-        time.sleep(0.05)
+    wait_destroyed(ref)
 
 
 def test_media_ports_are_reused_and_never_destroyed_while_pjsua_runs(
